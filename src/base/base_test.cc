@@ -1,0 +1,50 @@
+#include <gtest/gtest.h>
+
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/result.h"
+#include "base/strings.h"
+
+namespace tether {
+namespace {
+
+Result<int> half(int x) {
+  if (x % 2) return invalid("odd", SourcePos{"f.yaml", 3, 7});
+  return x / 2;
+}
+
+Result<int> quarter(int x) {
+  int h = TRY(half(x));
+  return TRY(half(h));
+}
+
+TEST(Result, TryPropagatesErrorsWithPosition) {
+  EXPECT_EQ(*quarter(8), 2);
+  auto r = quarter(6);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().str(), "f.yaml:3:7: odd");
+}
+
+TEST(Json, GoStyleEscaping) {
+  Json j = {{"a", "<b>&"}, {"c", 1}};
+  EXPECT_EQ(to_go_json(j), R"({"a":"\u003cb\u003e\u0026","c":1})");
+}
+
+TEST(Clock, Rfc3339RoundTrip) {
+  WallTime t;
+  ASSERT_TRUE(parse_rfc3339("2026-11-28T00:18:24Z", &t));
+  EXPECT_EQ(format_rfc3339(t), "2026-11-28T00:18:24Z");
+  ASSERT_TRUE(parse_rfc3339("2026-11-28T01:18:24.5+01:00", &t));
+  EXPECT_EQ(format_rfc3339(t), "2026-11-28T00:18:24Z");
+  EXPECT_FALSE(parse_rfc3339("yesterday", &t));
+}
+
+TEST(Strings, SplitTrimJoin) {
+  EXPECT_EQ(split("a,b,,c", ',').size(), 4u);
+  EXPECT_EQ(trim("  x \n"), "x");
+  EXPECT_EQ(join({"a", "b"}, "-"), "a-b");
+  EXPECT_EQ(replace_all("aXbX", "X", "yy"), "ayybyy");
+}
+
+}  // namespace
+}  // namespace tether

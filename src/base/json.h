@@ -1,0 +1,21 @@
+// The JSON value type used across tether. nlohmann::json keeps object keys sorted,
+// which matches how Go's encoding/json writes maps (and so how Argo renders them).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/result.h"
+
+namespace tether {
+
+using Json = nlohmann::json;
+
+// Parses text as JSON; the error names what was being parsed.
+Result<Json> parse_json(std::string_view text, std::string_view what = "JSON");
+
+// Compact rendering as Go's json.Marshal does it: no spaces, and <, >, & escaped as
+// \u003c \u003e \u0026 so output matches Argo byte for byte.
+std::string to_go_json(const Json& j);
+
+}  // namespace tether
