@@ -1,0 +1,94 @@
+// The executor contract. An executor (host processes, podman, Kubernetes pods) implements
+// Runner; the scheduler owns one. All calls come from the engine thread.
+//
+// Crash safety rests on this contract:
+//  - Before start() the engine has committed the node's intent to start and created
+//    node_dir. start() returns only after the step's supervisor exists.
+//  - A step outlives the engine: it runs in its own session under a supervisor that
+//    records the exit status in node_dir, so a new engine can attach() to it or collect
+//    the status of a step that ended while no engine was running.
+//  - attach() on a node whose start cannot be proven (no supervisor ever ran, or it died
+//    with the step) reports the step as kLost, and guarantees it will never run later.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+
+namespace tether::engine {
+
+struct StepMount {
+  std::string path;       // absolute path in the step's filesystem view
+  std::string host_path;  // what appears there (file or directory on the host)
+  bool read_only = false;
+};
+
+struct StepInvocation {
+  std::string run_uid;
+  std::string node_id;
+  std::string pod_name;   // Argo's pod name, for {{pod.name}}, logs and container names
+  std::string node_dir;   // host directory owned by this step; exists before start()
+  std::string image;      // the host executor ignores it except to pick an interpreter
+  std::vector<std::string> command;  // container command + args, fully substituted
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string working_dir;             // empty: the executor's default
+  std::optional<std::string> script;   // script source: written to a file whose path is appended to command
+  std::vector<StepMount> mounts;       // input artifacts (already in node_dir), volumes
+  std::vector<std::string> output_paths;  // paths (in the step's view) the engine will read after exit
+  std::optional<WallTime> deadline;    // the runner sends SIGTERM then SIGKILL after this
+  int termination_grace_seconds = 30;
+};
+
+struct StepExit {
+  enum class Kind {
+    kExited,       // the main process ended; exit_code is its status (128+N if killed by signal N)
+    kStartFailed,  // the step could not be started (missing command, bad working dir...)
+    kLost,         // its start cannot be proven or its supervisor died with it
+    kDeadline,     // killed because its deadline passed
+  };
+  std::string node_id;
+  Kind kind = Kind::kExited;
+  int exit_code = 0;
+  std::string message;  // for kStartFailed / kLost: a clear reason naming command and image
+  std::optional<WallTime> started_at;
+  std::optional<WallTime> finished_at;
+  // For each requested output path: the host path where the engine can read it (it may
+  // not exist if the step did not write it).
+  std::vector<std::pair<std::string, std::string>> output_host_paths;
+  std::string stdout_path;  // host file with the step's raw stdout (for outputs.result)
+};
+
+// Where a step's logs are, for `tether logs`: node_dir/main.log holds both streams, one
+// line each, "RFC3339Nano<space>line".
+inline constexpr const char* kStepLogFile = "main.log";
+
+class Runner {
+ public:
+  virtual ~Runner() = default;
+
+  // Starts the step in the background. Returns an opaque handle the engine stores with
+  // the node and passes back to attach() after a restart.
+  virtual Result<std::string> start(const StepInvocation& step) = 0;
+
+  // After an engine restart: re-adopts a step from an earlier engine. `handle` is empty
+  // when the engine crashed between committing the intent and storing the handle. The
+  // step's end (or loss) is reported by a later poll().
+  virtual Status attach(const std::string& node_id, const std::string& node_dir, const std::string& handle,
+                        const StepInvocation& step) = 0;
+
+  // Signals the step's process group (SIGTERM for stop/deadline; SIGKILL after the grace).
+  virtual void signal(const std::string& node_id, int sig) = 0;
+
+  // File descriptors that become readable when poll() has something to report.
+  virtual std::vector<int> wait_fds() const = 0;
+  // Non-blocking: every step that ended since the last call.
+  virtual std::vector<StepExit> poll() = 0;
+  // The earliest time the runner needs poll() called even without fd activity (deadlines).
+  virtual std::optional<WallTime> next_wakeup() const { return std::nullopt; }
+};
+
+}  // namespace tether::engine
