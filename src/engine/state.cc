@@ -11,6 +11,15 @@ bool phase_fulfilled(const std::string& p) {
 bool phase_completed(const std::string& p) { return phase_fulfilled(p); }
 
 namespace {
+uint32_t fnv32a(const std::string& s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
 void put_time(Json& j, const char* key, const std::optional<WallTime>& t) {
   j[key] = t ? Json(format_rfc3339(*t)) : Json(nullptr);
 }
@@ -101,12 +110,20 @@ NodeStatus node_from_json(const Json& j) {
 std::string node_id(const std::string& workflow_name, const std::string& node_name) {
   if (node_name == workflow_name) return workflow_name;
   // FNV-1a 32-bit, as Go's hash/fnv New32a used by Argo.
-  uint32_t h = 2166136261u;
-  for (unsigned char c : node_name) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return workflow_name + "-" + std::to_string(h);
+  return workflow_name + "-" + std::to_string(fnv32a(node_name));
 }
 
+}  // namespace tether::engine
+
+namespace tether::engine {
+
+std::string pod_name(const std::string& workflow_name, const std::string& node_name,
+                     const std::string& template_name) {
+  if (workflow_name == node_name) return workflow_name;
+  std::string prefix = workflow_name;
+  if (!template_name.empty()) prefix += "-" + template_name;
+  // Kubernetes names are at most 253 characters; the hash takes up to 10 of them.
+  if (prefix.size() > 253 - 10 - 1) prefix.resize(253 - 10 - 1);
+  return prefix + "-" + std::to_string(fnv32a(node_name));
+}
 }  // namespace tether::engine

@@ -64,3 +64,10 @@ NodeStatus node_from_json(const Json& j);    // inverse; unknown keys ignored
 std::string node_id(const std::string& workflow_name, const std::string& node_name);
 
 }  // namespace tether::engine
+
+namespace tether::engine {
+// Argo's v2 pod name: "<workflow>-<template>-<fnv32a(node name)>"; the root node of a
+// single-pod workflow keeps the workflow's name.
+std::string pod_name(const std::string& workflow_name, const std::string& node_name,
+                     const std::string& template_name);
+}  // namespace tether::engine
