@@ -1,0 +1,208 @@
+// Argo rewrites `depends` into an expr-lang boolean over per-task result flags
+// (workflow/common/ancestry.go, controller/dag.go evaluateDependsLogic). The language
+// actually used is this small subset, so it gets its own parser: names, results,
+// && || ! and parentheses.
+#include "expr/depends.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+namespace tether::expr {
+
+struct DependsNode {
+  enum class Kind { kTask, kNot, kAnd, kOr } kind = Kind::kTask;
+  std::string task;
+  std::string result;  // empty for a bare name
+  // Operands; chains of one operator are flat, so only ! and parentheses add depth.
+  std::vector<std::unique_ptr<DependsNode>> kids;
+};
+
+namespace {
+
+using Node = DependsNode;
+using NodePtr = std::unique_ptr<Node>;
+constexpr int kMaxDepth = 200;
+
+const std::vector<std::string>& known_results() {
+  static const std::vector<std::string> r = {"Succeeded", "Failed", "Errored", "Skipped",
+                                             "Omitted", "Daemoned", "AnySucceeded", "AllFailed"};
+  return r;
+}
+
+bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }
+
+class Parser {
+ public:
+  explicit Parser(std::string_view s) : s_(s) {}
+
+  Result<NodePtr> run() {
+    skip_space();
+    if (i_ >= s_.size()) return invalid("depends: empty expression");
+    NodePtr n = parse_or();
+    skip_space();
+    if (!err_ && i_ < s_.size()) fail(fmt::format("unexpected '{}'", s_[i_]));
+    if (err_) return *err_;
+    return n;
+  }
+
+  std::vector<std::string> names;
+  std::vector<std::string> item_names;
+
+ private:
+  void skip_space() {
+    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+  }
+  void fail(std::string msg) {
+    if (!err_) err_ = invalid(fmt::format("depends '{}': column {}: {}", s_, i_ + 1, msg));
+  }
+  bool eat(std::string_view op) {
+    skip_space();
+    if (s_.substr(i_, op.size()) == op) {
+      i_ += op.size();
+      return true;
+    }
+    return false;
+  }
+  template <typename Next>
+  NodePtr chain(Node::Kind k, std::string_view op, Next next) {
+    NodePtr first = (this->*next)();
+    if (err_ || !eat(op)) return first;
+    auto n = std::make_unique<Node>();
+    n->kind = k;
+    n->kids.push_back(std::move(first));
+    do {
+      n->kids.push_back((this->*next)());
+    } while (!err_ && eat(op));
+    return n;
+  }
+  NodePtr parse_or() { return chain(Node::Kind::kOr, "||", &Parser::parse_and); }
+  NodePtr parse_and() { return chain(Node::Kind::kAnd, "&&", &Parser::parse_unary); }
+  NodePtr parse_unary() {
+    if (err_) return nullptr;
+    if (++depth_ > kMaxDepth) {
+      fail(fmt::format("nested too deeply (more than {} levels)", kMaxDepth));
+      return nullptr;
+    }
+    NodePtr n;
+    if (eat("!")) {
+      n = std::make_unique<Node>();
+      n->kind = Node::Kind::kNot;
+      n->kids.push_back(parse_unary());
+    } else if (eat("(")) {
+      n = parse_or();
+      if (!err_ && !eat(")")) fail("expected ')'");
+    } else {
+      n = parse_task();
+    }
+    --depth_;
+    return n;
+  }
+  NodePtr parse_task() {
+    skip_space();
+    size_t start = i_;
+    while (i_ < s_.size() && name_char(s_[i_])) ++i_;
+    if (i_ == start) {
+      fail(i_ < s_.size() ? fmt::format("expected a task name, found '{}'", s_[i_]) : "expected a task name");
+      return nullptr;
+    }
+    auto n = std::make_unique<Node>();
+    n->task = std::string(s_.substr(start, i_ - start));
+    if (i_ < s_.size() && s_[i_] == '.') {
+      ++i_;
+      size_t rs = i_;
+      while (i_ < s_.size() && std::isalnum(static_cast<unsigned char>(s_[i_]))) ++i_;
+      n->result = std::string(s_.substr(rs, i_ - rs));
+      const auto& known = known_results();
+      if (std::find(known.begin(), known.end(), n->result) == known.end()) {
+        if (!err_) err_ = invalid(fmt::format("task result '{}' for task '{}' is invalid", n->result, n->task));
+        return nullptr;
+      }
+      if (n->result == "AnySucceeded" || n->result == "AllFailed") add(item_names, n->task);
+    }
+    add(names, n->task);
+    return n;
+  }
+  static void add(std::vector<std::string>& v, const std::string& s) {
+    if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+  int depth_ = 0;
+  std::optional<Error> err_;
+};
+
+bool result_holds(const TaskState& st, const std::string& result) {
+  if (result == "Succeeded") return st.phase == "Succeeded";
+  if (result == "Failed") return st.phase == "Failed";
+  if (result == "Errored") return st.phase == "Error";
+  if (result == "Skipped") return st.phase == "Skipped";
+  if (result == "Omitted") return st.phase == "Omitted";
+  if (result == "Daemoned") return st.daemoned;
+  if (!st.is_loop_parent) return false;
+  if (result == "AnySucceeded") {
+    return std::any_of(st.child_phases.begin(), st.child_phases.end(), [](const std::string& p) { return p == "Succeeded"; });
+  }
+  if (result == "AllFailed") {
+    return !st.child_phases.empty() &&
+           std::all_of(st.child_phases.begin(), st.child_phases.end(), [](const std::string& p) { return p == "Failed"; });
+  }
+  return false;
+}
+
+bool eval_node(const Node& n, const std::function<TaskState(const std::string&)>& lookup) {
+  switch (n.kind) {
+    case Node::Kind::kNot: return !eval_node(*n.kids[0], lookup);
+    case Node::Kind::kAnd:
+      return std::all_of(n.kids.begin(), n.kids.end(), [&](const NodePtr& k) { return eval_node(*k, lookup); });
+    case Node::Kind::kOr:
+      return std::any_of(n.kids.begin(), n.kids.end(), [&](const NodePtr& k) { return eval_node(*k, lookup); });
+    case Node::Kind::kTask: break;
+  }
+  TaskState st = lookup(n.task);
+  if (!n.result.empty()) return result_holds(st, n.result);
+  return result_holds(st, "Succeeded") || result_holds(st, "Skipped") || result_holds(st, "Daemoned") ||
+         (st.continue_on_error && result_holds(st, "Errored")) ||
+         (st.continue_on_failed && result_holds(st, "Failed"));
+}
+
+}  // namespace
+
+DependsExpr::DependsExpr() = default;
+DependsExpr::~DependsExpr() = default;
+DependsExpr::DependsExpr(const DependsExpr&) = default;
+DependsExpr& DependsExpr::operator=(const DependsExpr&) = default;
+DependsExpr::DependsExpr(DependsExpr&&) noexcept = default;
+DependsExpr& DependsExpr::operator=(DependsExpr&&) noexcept = default;
+
+std::vector<std::string> DependsExpr::task_names() const { return names_; }
+std::vector<std::string> DependsExpr::item_dependencies() const { return item_names_; }
+
+bool DependsExpr::eval(const std::function<TaskState(const std::string&)>& lookup) const {
+  return root_ && eval_node(*root_, lookup);
+}
+
+Result<DependsExpr> parse_depends(std::string_view text) {
+  Parser p(text);
+  NodePtr root = TRY(p.run());
+  DependsExpr e;
+  e.root_ = std::shared_ptr<const Node>(std::move(root));
+  e.names_ = std::move(p.names);
+  e.item_names_ = std::move(p.item_names);
+  e.text_ = std::string(text);
+  return e;
+}
+
+std::string dependencies_to_depends(const std::vector<std::string>& dependencies) {
+  std::string out;
+  for (const auto& d : dependencies) {
+    if (!out.empty()) out += " && ";
+    out += d;
+  }
+  return out;
+}
+
+}  // namespace tether::expr
