@@ -207,41 +207,45 @@ struct KeyToPath {
   std::optional<int32_t> mode;
 };
 
+struct EmptyDirVolumeSource {
+  SourcePos pos;
+  std::string medium;
+  std::string size_limit;  // sizeLimit
+};
+
+struct PersistentVolumeClaimVolumeSource {
+  SourcePos pos;
+  std::string claim_name;  // claimName
+  bool read_only = false;  // readOnly
+};
+
+struct ConfigMapVolumeSource {
+  SourcePos pos;
+  std::string name;
+  std::vector<KeyToPath> items;
+  std::optional<int32_t> default_mode;  // defaultMode
+  std::optional<bool> optional;
+};
+
+struct SecretVolumeSource {
+  SourcePos pos;
+  std::string secret_name;  // secretName
+  std::vector<KeyToPath> items;
+  std::optional<int32_t> default_mode;  // defaultMode
+  std::optional<bool> optional;
+};
+
 // apiv1.Volume: the sources tether mounts itself are typed; any other source is kept as
 // `other` with its key in `other_kind` (hostPath, nfs, projected, ...).
 struct Volume {
   SourcePos pos;
   std::string name;
-  struct EmptyDir {
-    SourcePos pos;
-    std::string medium;
-    std::string size_limit;  // sizeLimit
-  };
-  struct PersistentVolumeClaim {
-    SourcePos pos;
-    std::string claim_name;  // claimName
-    bool read_only = false;
-  };
-  struct ConfigMap {
-    SourcePos pos;
-    std::string name;
-    std::vector<KeyToPath> items;
-    std::optional<int32_t> default_mode;  // defaultMode
-    std::optional<bool> optional;
-  };
-  struct Secret {
-    SourcePos pos;
-    std::string secret_name;  // secretName
-    std::vector<KeyToPath> items;
-    std::optional<int32_t> default_mode;
-    std::optional<bool> optional;
-  };
-  std::optional<EmptyDir> empty_dir;                         // emptyDir
-  std::optional<PersistentVolumeClaim> persistent_volume_claim;  // persistentVolumeClaim
-  std::optional<ConfigMap> config_map;                       // configMap
-  std::optional<Secret> secret;
+  std::optional<EmptyDirVolumeSource> empty_dir;                            // emptyDir
+  std::optional<PersistentVolumeClaimVolumeSource> persistent_volume_claim;  // persistentVolumeClaim
+  std::optional<ConfigMapVolumeSource> config_map;                          // configMap
+  std::optional<SecretVolumeSource> secret;
   std::string other_kind;
-  Json other;
+  Json other;  // null when absent
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -746,17 +750,18 @@ struct CronWorkflow {
   Json status;
 };
 
+struct EventSubmit {
+  SourcePos pos;
+  WorkflowTemplateRef workflow_template_ref;  // workflowTemplateRef
+  ObjectMeta metadata;
+  std::optional<Arguments> arguments;
+};
+
 struct WorkflowEventBinding {
   SourcePos pos;
   ObjectMeta metadata;
-  std::string event_selector;  // spec.event.selector
-  struct Submit {
-    SourcePos pos;
-    WorkflowTemplateRef workflow_template_ref;  // workflowTemplateRef
-    ObjectMeta metadata;
-    std::optional<Arguments> arguments;
-  };
-  std::optional<Submit> submit;  // spec.submit
+  std::string event_selector;          // spec.event.selector
+  std::optional<EventSubmit> submit;  // spec.submit
 };
 
 struct ConfigMap {

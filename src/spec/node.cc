@@ -1,0 +1,406 @@
+#include "spec/node.h"
+
+#include <fmt/core.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/parser.h>
+
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace tether::spec {
+
+const Node* Node::get(std::string_view key) const {
+  for (const auto& e : entries)
+    if (e.key == key) return &e.value;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML 1.1 scalar typing, as go-yaml v2 (and so Kubernetes) resolves plain scalars.
+
+namespace {
+
+constexpr std::string_view kTrue[] = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"};
+constexpr std::string_view kFalse[] = {"n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"};
+constexpr std::string_view kNull[] = {"", "~", "null", "Null", "NULL"};
+
+template <size_t N>
+bool one_of(std::string_view s, const std::string_view (&set)[N]) {
+  for (auto v : set)
+    if (v == s) return true;
+  return false;
+}
+
+bool digits_in_base(std::string_view s, int base) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : 99;
+    if (d >= base) return false;
+  }
+  return true;
+}
+
+// strconv.ParseInt(s, 0, 64) after go-yaml removed the underscores.
+std::optional<Json> resolve_int(std::string_view s) {
+  bool neg = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  int base = 10;
+  if (s.size() > 1 && s[0] == '0') {
+    char p = s[1];
+    if (p == 'x' || p == 'X') base = 16, s.remove_prefix(2);
+    else if (p == 'o' || p == 'O') base = 8, s.remove_prefix(2);
+    else if (p == 'b' || p == 'B') base = 2, s.remove_prefix(2);
+    else base = 8, s.remove_prefix(1);
+  }
+  if (!digits_in_base(s, base)) return std::nullopt;
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  if (neg) {
+    if (v > uint64_t{1} << 63) return std::nullopt;
+    return Json(static_cast<int64_t>(0 - v));
+  }
+  if (v > static_cast<uint64_t>(INT64_MAX)) return Json(v);
+  return Json(static_cast<int64_t>(v));
+}
+
+// go-yaml's yamlStyleFloat: ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
+bool yaml_style_float(std::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t n = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++n;
+    return n;
+  };
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  } else {
+    if (digits() == 0) return false;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      digits();
+    }
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+Json resolve_plain(const std::string& text) {
+  if (one_of(text, kNull)) return nullptr;
+  if (one_of(text, kTrue)) return true;
+  if (one_of(text, kFalse)) return false;
+  static const std::map<std::string_view, double> kSpecialFloats = {
+      {".inf", INFINITY}, {".Inf", INFINITY}, {".INF", INFINITY}, {"+.inf", INFINITY}, {"+.Inf", INFINITY},
+      {"+.INF", INFINITY}, {"-.inf", -INFINITY}, {"-.Inf", -INFINITY}, {"-.INF", -INFINITY},
+      {".nan", NAN}, {".NaN", NAN}, {".NAN", NAN},
+  };
+  if (auto it = kSpecialFloats.find(text); it != kSpecialFloats.end()) return it->second;
+  char c = text[0];
+  if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.')) return text;
+  std::string plain;
+  for (char ch : text)
+    if (ch != '_') plain += ch;
+  if (auto i = resolve_int(plain)) return *i;
+  if (yaml_style_float(plain)) return std::strtod(plain.c_str(), nullptr);
+  return text;
+}
+
+constexpr std::string_view kTagPrefix = "tag:yaml.org,2002:";
+
+}  // namespace
+
+Json Node::scalar_value() const {
+  if (kind == Kind::kNull) return nullptr;
+  if (kind != Kind::kScalar) return nullptr;
+  std::string_view t = tag;
+  if (t.substr(0, kTagPrefix.size()) == kTagPrefix) t.remove_prefix(kTagPrefix.size());
+  if (t == "str" || t == "binary") return scalar;
+  if (t == "null") return nullptr;
+  if (t == "bool" || t == "int" || t == "float" || (plain && (t.empty() || t == "?")))
+    return resolve_plain(scalar);
+  return scalar;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tree builder: yaml-cpp events in, Nodes out.
+
+namespace {
+
+// Thrown inside the event handler (yaml-cpp calls us from its own stack) and caught in
+// parse_yaml; it never leaves this file.
+struct BuildError {
+  Error error;
+};
+
+class TreeBuilder : public YAML::EventHandler {
+ public:
+  TreeBuilder(const std::string& path, const ParseOptions& limits) : path_(path), limits_(limits) {}
+
+  std::vector<Node> documents;
+
+  void OnDocumentStart(const YAML::Mark&) override {
+    anchors_.clear();
+    node_count_ = 0;
+  }
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    Node n;
+    n.pos = pos(mark);
+    add(std::move(n), anchor);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) fail(mark, "unknown anchor");
+    count(it->second.size);
+    Node copy = it->second.node;
+    // An alias used as a merge source must stay recognisable as one; position of use
+    // does not matter for values copied from the anchor.
+    add(std::move(copy), 0);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    Node n;
+    n.kind = Node::Kind::kScalar;
+    n.pos = pos(mark);
+    n.scalar = value;
+    n.plain = tag == "?";
+    if (tag != "?" && tag != "!") n.tag = tag;
+    add(std::move(n), anchor);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, Node::Kind::kSequence, tag, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, Node::Kind::kMap, tag, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Open {
+    Node node;
+    YAML::anchor_t anchor = 0;
+    size_t first_count = 0;  // node_count_ when this collection started
+    // Maps: the key waiting for its value, the merge sources, and explicit keys seen.
+    std::optional<Node> pending_key;
+    std::vector<Node> merges;
+    std::map<std::string, SourcePos> seen;
+  };
+  struct Anchored {
+    Node node;
+    size_t size = 1;
+  };
+
+  SourcePos pos(const YAML::Mark& m) const { return SourcePos{path_, m.line + 1, m.column + 1}; }
+
+  [[noreturn]] void fail(const YAML::Mark& m, std::string msg) { throw BuildError{invalid(std::move(msg), pos(m))}; }
+  [[noreturn]] void fail(const SourcePos& p, std::string msg) { throw BuildError{invalid(std::move(msg), p)}; }
+
+  void count(size_t n) {
+    node_count_ += n;
+    if (node_count_ > limits_.max_nodes)
+      throw BuildError{invalid(fmt::format("document too large: more than {} values (alias expansion?)", limits_.max_nodes),
+                               SourcePos{path_, 0, 0})};
+  }
+
+  void open(const YAML::Mark& mark, Node::Kind kind, const std::string& tag, YAML::anchor_t anchor) {
+    if (static_cast<int>(stack_.size()) >= limits_.max_depth)
+      fail(mark, fmt::format("document nested deeper than {} levels", limits_.max_depth));
+    count(1);
+    Open o;
+    o.node.kind = kind;
+    o.node.pos = pos(mark);
+    if (tag != "?" && tag != "!") o.node.tag = tag;
+    o.anchor = anchor;
+    o.first_count = node_count_;
+    stack_.push_back(std::move(o));
+  }
+
+  void close() {
+    Open o = std::move(stack_.back());
+    stack_.pop_back();
+    if (o.node.kind == Node::Kind::kMap) apply_merges(o);
+    size_t size = node_count_ - o.first_count + 1;
+    add_counted(std::move(o.node), o.anchor, size);
+  }
+
+  void add(Node n, YAML::anchor_t anchor) {
+    if (n.kind == Node::Kind::kScalar || n.kind == Node::Kind::kNull) count(1);
+    add_counted(std::move(n), anchor, 1);
+  }
+
+  void add_counted(Node n, YAML::anchor_t anchor, size_t size) {
+    if (anchor != 0) anchors_[anchor] = Anchored{n, size};
+    if (stack_.empty()) {
+      documents.push_back(std::move(n));
+      return;
+    }
+    Open& parent = stack_.back();
+    if (parent.node.kind == Node::Kind::kSequence) {
+      parent.node.items.push_back(std::move(n));
+    } else if (!parent.pending_key) {
+      parent.pending_key = std::move(n);
+    } else {
+      Node key = std::move(*parent.pending_key);
+      parent.pending_key.reset();
+      add_entry(parent, std::move(key), std::move(n));
+    }
+  }
+
+  static bool is_merge_key(const Node& key) { return key.kind == Node::Kind::kScalar && key.plain && key.scalar == "<<"; }
+
+  void add_entry(Open& map, Node key, Node value) {
+    if (is_merge_key(key)) {
+      add_merge_source(map, key.pos, std::move(value));
+      return;
+    }
+    std::string name = key_text(key);
+    auto [it, inserted] = map.seen.emplace(name, key.pos);
+    if (!inserted && limits_.allow_duplicate_keys) {
+      for (auto& e : map.node.entries)
+        if (e.key == name) e.value = std::move(value);
+      return;
+    }
+    if (!inserted)
+      fail(key.pos, fmt::format("mapping key \"{}\" already defined at line {}, column {}", name, it->second.line,
+                                it->second.col));
+    map.node.entries.push_back(MapEntry{std::move(name), key.pos, std::move(value)});
+  }
+
+  void add_merge_source(Open& map, const SourcePos& at, Node value) {
+    if (value.kind == Node::Kind::kMap) {
+      map.merges.push_back(std::move(value));
+      return;
+    }
+    if (value.kind == Node::Kind::kSequence) {
+      for (auto& item : value.items) {
+        if (item.kind != Node::Kind::kMap) fail(item.pos, "map merge requires map or sequence of maps as the value");
+        map.merges.push_back(std::move(item));
+      }
+      return;
+    }
+    fail(at, "map merge requires map or sequence of maps as the value");
+  }
+
+  // Explicit keys win over merged ones; among merge sources the earlier one wins, as the
+  // YAML merge-key spec and go-yaml define it.
+  static void apply_merges(Open& map) {
+    for (auto& source : map.merges)
+      for (auto& e : source.entries)
+        if (map.seen.emplace(e.key, e.key_pos).second) map.node.entries.push_back(std::move(e));
+  }
+
+  // Map keys become JSON object keys: scalars by their resolved text, as sigs.k8s.io/yaml
+  // does (`true: x` has the key "true").
+  std::string key_text(const Node& key) {
+    if (key.kind == Node::Kind::kNull) return "null";
+    if (key.kind != Node::Kind::kScalar) fail(key.pos, "mapping keys must be scalars");
+    Json v = key.scalar_value();
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+    if (v.is_number_integer()) return v.dump();
+    return key.scalar;
+  }
+
+  const std::string& path_;
+  const ParseOptions& limits_;
+  std::vector<Open> stack_;
+  std::map<YAML::anchor_t, Anchored> anchors_;
+  size_t node_count_ = 0;
+};
+
+}  // namespace
+
+Result<std::vector<Node>> parse_yaml(std::string_view text, const std::string& path, const ParseOptions& limits) {
+  std::istringstream in{std::string(text)};
+  TreeBuilder builder(path, limits);
+  try {
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(builder)) {
+    }
+  } catch (const BuildError& e) {
+    return e.error;
+  } catch (const YAML::Exception& e) {
+    return invalid(fmt::format("yaml: {}", e.msg), SourcePos{path, e.mark.line + 1, e.mark.column + 1});
+  } catch (const std::exception& e) {
+    return invalid(fmt::format("yaml: {}", e.what()), SourcePos{path, 0, 0});
+  }
+  std::vector<Node> docs;
+  for (auto& d : builder.documents)
+    if (!d.is_null()) docs.push_back(std::move(d));
+  return docs;
+}
+
+Json to_json(const Node& node) {
+  switch (node.kind) {
+    case Node::Kind::kNull:
+      return nullptr;
+    case Node::Kind::kScalar: {
+      Json v = node.scalar_value();
+      // JSON has no NaN or infinity; Kubernetes' conversion fails on them, we keep the text.
+      if (v.is_number_float() && !std::isfinite(v.get<double>())) return node.scalar;
+      return v;
+    }
+    case Node::Kind::kSequence: {
+      Json a = Json::array();
+      for (const auto& item : node.items) a.push_back(to_json(item));
+      return a;
+    }
+    case Node::Kind::kMap: {
+      Json o = Json::object();
+      for (const auto& e : node.entries) o[e.key] = to_json(e.value);
+      return o;
+    }
+  }
+  return nullptr;
+}
+
+Node from_json(const Json& json, const SourcePos& pos) {
+  Node n;
+  n.pos = pos;
+  switch (json.type()) {
+    case Json::value_t::null:
+    case Json::value_t::discarded:
+      break;
+    case Json::value_t::object:
+      n.kind = Node::Kind::kMap;
+      for (const auto& [k, v] : json.items()) n.entries.push_back(MapEntry{k, pos, from_json(v, pos)});
+      break;
+    case Json::value_t::array:
+      n.kind = Node::Kind::kSequence;
+      for (const auto& v : json) n.items.push_back(from_json(v, pos));
+      break;
+    case Json::value_t::string:
+      n.kind = Node::Kind::kScalar;
+      n.scalar = json.get<std::string>();
+      break;
+    default:  // numbers and booleans: plain, so they resolve back to the same type
+      n.kind = Node::Kind::kScalar;
+      n.plain = true;
+      n.scalar = json.dump();
+      break;
+  }
+  return n;
+}
+
+}  // namespace tether::spec
