@@ -1,14 +1,15 @@
-#include "engine/state.h"
+#include "plan/node.h"
 
 #include <cstdint>
 
-namespace tether::engine {
+namespace tether::plan {
 
 bool phase_fulfilled(const std::string& p) {
   return p == phase::kSucceeded || p == phase::kFailed || p == phase::kError || p == phase::kSkipped ||
          p == phase::kOmitted;
 }
 bool phase_completed(const std::string& p) { return phase_fulfilled(p); }
+bool phase_failed_or_error(const std::string& p) { return p == phase::kFailed || p == phase::kError; }
 
 namespace {
 uint32_t fnv32a(const std::string& s) {
@@ -67,6 +68,7 @@ Json to_json(const NodeStatus& n) {
     auto m = parse_json(n.memoization_status_json);
     if (m.ok()) j["memoizationStatus"] = *m;
   }
+  if (!n.node_flag.is_null()) j["nodeFlag"] = n.node_flag;
   if (!n.engine.is_null() || n.retries_attempt >= 0) {
     Json e = n.engine.is_null() ? Json::object() : n.engine;
     if (n.retries_attempt >= 0) e["attempt"] = n.retries_attempt;
@@ -96,6 +98,7 @@ NodeStatus node_from_json(const Json& j) {
   n.outbound_nodes = get_list(j, "outboundNodes");
   n.host_node_name = get_str(j, "hostNodeName");
   if (j.contains("memoizationStatus")) n.memoization_status_json = j["memoizationStatus"].dump();
+  if (j.contains("nodeFlag")) n.node_flag = j["nodeFlag"];
   if (j.contains("tether")) {
     n.engine = j["tether"];
     if (n.engine.contains("attempt") && n.engine["attempt"].is_number_integer()) {
@@ -113,9 +116,6 @@ std::string node_id(const std::string& workflow_name, const std::string& node_na
   return workflow_name + "-" + std::to_string(fnv32a(node_name));
 }
 
-}  // namespace tether::engine
-
-namespace tether::engine {
 
 std::string pod_name(const std::string& workflow_name, const std::string& node_name,
                      const std::string& template_name) {
@@ -126,4 +126,4 @@ std::string pod_name(const std::string& workflow_name, const std::string& node_n
   if (prefix.size() > 253 - 10 - 1) prefix.resize(253 - 10 - 1);
   return prefix + "-" + std::to_string(fnv32a(node_name));
 }
-}  // namespace tether::engine
+}  // namespace tether::plan

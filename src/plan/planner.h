@@ -1,0 +1,131 @@
+// The planner: Argo's controller logic for one run, without I/O.
+//
+// Like Argo's operator, the planner keeps no state of its own between turns: every call
+// to advance() walks the run from its root template, reading and writing the nodes in
+// RunState (Argo's status.nodes). A node that exists is never created again, so the walk
+// is idempotent; whatever the walk could not decide yet (a step group whose steps still
+// run, a task whose dependencies have not finished) it decides on a later turn. This is
+// what makes expansion lazy (withParam, when and depends see outputs once they exist) and
+// what lets an engine rebuild a run after a crash from nothing but the stored nodes.
+//
+// Leaves (Pod nodes) are created Pending; the engine starts them and reports their end
+// through finish_leaf(). The processed template of a leaf (every {{...}} substituted) is
+// kept in the node (NodeStatus.engine["template"]) so that the engine can build the
+// invocation and the planner can compute outputs, even after a restart.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/result.h"
+#include "plan/node.h"
+
+namespace tether::plan {
+
+// Looks up a WorkflowTemplate (cluster_scope false) or ClusterWorkflowTemplate by name;
+// returns the whole object as JSON (metadata, spec).
+using TemplateSource = std::function<Result<Json>(bool cluster_scope, const std::string& name)>;
+
+// What does not change during a run.
+struct RunSpec {
+  Json workflow;            // the Workflow object as submitted: metadata, spec
+  std::string uid;
+  std::string name;
+  std::string namespace_ = "default";
+  WallTime created_at{};
+  std::string entrypoint;   // --entrypoint; empty: spec.entrypoint
+  TemplateSource templates;  // may be empty: templateRef then fails with a clear error
+};
+
+// Everything a run has decided so far; the engine persists it.
+struct RunState {
+  std::map<std::string, NodeStatus> nodes;  // by node ID
+  std::string phase;                        // "", Running, Succeeded, Failed, Error
+  std::string message;
+  std::optional<WallTime> started_at;
+  std::optional<WallTime> finished_at;
+  Json outputs;                             // status.outputs (global output parameters, artifacts)
+  std::set<std::string> changed;            // node IDs written since the engine last looked
+  bool run_changed = false;                 // phase, message, times or outputs changed
+
+  NodeStatus* by_name(const std::string& run_name, const std::string& node_name);
+  const NodeStatus* get(const std::string& id) const;
+};
+
+// The outcome of one walk.
+struct Turn {
+  std::vector<std::string> ready;     // Pod nodes waiting to be started, in walk order
+  std::optional<WallTime> wake_at;    // earliest retry backoff or suspend deadline
+  bool finished = false;              // the workflow reached its final phase
+};
+
+// How a leaf ended, as the engine observed it.
+struct LeafResult {
+  enum class Kind { kExited, kStartFailed, kLost, kDeadline, kStopped };
+  Kind kind = Kind::kExited;
+  int exit_code = 0;
+  std::string message;  // kStartFailed / kLost / kStopped
+  std::optional<WallTime> started_at;
+  std::optional<WallTime> finished_at;
+  std::optional<std::string> stdout_text;  // the step's stdout, if it was captured
+  // Output parameters read from valueFrom.path: name -> content (nullopt: the file is absent).
+  std::map<std::string, std::optional<std::string>> parameter_files;
+  // Output artifacts saved by the engine (Argo's Artifact JSON with a "local" location).
+  Json artifacts = Json::array();
+  // A required output artifact whose path did not exist, or that could not be saved.
+  std::string artifact_error;
+};
+
+// The key a leaf's output artifact is saved under in the artifact repository.
+std::string artifact_key(const std::string& workflow_name, const std::string& pod_name,
+                         const std::string& artifact_name, bool archived);
+
+class Planner {
+ public:
+  Planner(RunSpec spec, RunState& state);
+
+  // Walks the run once at time `now`. Errors are tether bugs or a broken stored state;
+  // every problem of the workflow itself ends as an Error node or an Error run instead.
+  Result<Turn> advance(WallTime now);
+
+  // Records how a leaf ended: phase, message, outputs (parameters, result, exitCode,
+  // artifacts). The next advance() propagates it.
+  void finish_leaf(const std::string& node_id, const LeafResult& result);
+  // Marks a leaf as started (phase Running, startedAt).
+  void start_leaf(const std::string& node_id, WallTime at);
+
+  // Argo's shutdown: "Stop" lets exit handlers run, "Terminate" does not. Pending leaves
+  // are failed with Argo's message; running ones are left to the engine to signal.
+  void shutdown(const std::string& strategy);
+  const std::string& shutdown_strategy() const { return shutdown_; }
+
+  // The workflow's effective spec (workflowTemplateRef merged) and entrypoint.
+  const Json& exec_spec() const { return exec_spec_; }
+  const RunSpec& spec() const { return spec_; }
+
+  // The leaves' processed templates live in the node; helpers for the engine.
+  static const Json& leaf_template(const NodeStatus& n);
+
+  class Walk;  // one advance() (planner.cc)
+
+ private:
+  friend class Walk;
+  Status prepare();
+
+  RunSpec spec_;
+  RunState& state_;
+  Json exec_spec_;
+  bool prepared_ = false;
+  Status prepare_status_;
+  std::string shutdown_;
+  bool capture_result_ = true;
+  std::map<std::string, Json> ref_cache_;  // spec of each (Cluster)WorkflowTemplate used, by scope
+};
+
+}  // namespace tether::plan

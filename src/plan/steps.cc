@@ -1,0 +1,242 @@
+// Steps templates: groups run one after another, the steps of a group in parallel
+// (Argo's executeSteps / executeStepGroup).
+#include "base/strings.h"
+#include "expr/govaluate.h"
+#include "plan/walk.h"
+
+namespace tether::plan {
+
+
+struct StepsRun {
+  Planner::Walk& w;
+  std::string name;
+  const TmplCtx& ctx;
+  Scope scope;
+  std::string boundary;
+  bool on_exit;
+
+  // One step group; returns the group node.
+  NodeStatus* group(const Json& steps, const std::string& sg_name) {
+    NodeStatus* sg = w.node(sg_name);
+    if (phase_fulfilled(sg->phase) && w.children_fulfilled(*sg)) return sg;
+
+    std::vector<Json> expanded;  // (step after substitution and loop expansion)
+    std::map<std::string, Json> by_child;
+    for (const auto& raw : steps) {
+      std::string step_name = jstr(raw, "name");
+      std::string child_name = sg_name + "." + step_name;
+      Json step = raw;
+      Json hooks = jget(step, "hooks");
+      step.erase("hooks");
+      Vars vars = w.globals();
+      for (const auto& [k, v] : scope.vars) vars[k] = v;
+      // The when of a step is looked at first: a step that will not run needs nothing else.
+      if (!jstr(step, "when").empty()) {
+        auto when = substitute_str(jstr(step, "when"), vars);
+        if (!when.ok()) return w.mark(sg_name, phase::kError, when.error().message);
+        if (!has_loop(step)) {
+          auto go = expr::eval_when(*when);
+          if (go.ok() && !*go) {
+            step["when"] = *when;
+            expanded.push_back(step);
+            continue;
+          }
+        }
+      }
+      Json args = jget(step, "arguments");
+      step.erase("arguments");
+      auto resolved_args = w.resolve_arguments(args, scope);
+      if (!resolved_args.ok())
+        return w.mark(sg_name, phase::kError, "failed to resolve references: " + resolved_args.error().message);
+      Json items_src;
+      if (step.contains("withItems")) {
+        items_src = step["withItems"];
+        step.erase("withItems");
+      }
+      if (auto s = substitute_json(step, vars); !s.ok()) return w.mark(sg_name, phase::kError, s.error().message);
+      step["arguments"] = *resolved_args;
+      if (!items_src.is_null()) {
+        if (auto s = substitute_json(items_src, vars); !s.ok()) return w.mark(sg_name, phase::kError, s.error().message);
+        step["withItems"] = items_src;
+      }
+      if (!hooks.is_null()) step["hooks"] = hooks;
+      if (!has_loop(step)) {
+        expanded.push_back(step);
+        continue;
+      }
+      auto items = expand_items(step);
+      if (!items.ok()) {
+        auto go = expr::eval_when(jstr(step, "when"));
+        if (!go.ok() || *go) return w.mark(sg_name, phase::kError, items.error().message);
+        items = std::vector<Json>{};
+      }
+      if (items->empty() && !w.node(child_name)) {
+        w.init_node(child_name, node_type::kSkipped, step, ctx.scope, boundary, phase::kSkipped, "Skipped, empty params");
+        w.add_child(sg_name, child_name);
+      }
+      Json base = step;
+      base.erase("withItems");
+      base.erase("withParam");
+      base.erase("withSequence");
+      for (size_t i = 0; i < items->size(); ++i) {
+        Json one = base;
+        Vars iv = vars;
+        item_vars((*items)[i], iv);
+        if (auto s = substitute_json(one, iv); !s.ok()) return w.mark(sg_name, phase::kError, s.error().message);
+        one["name"] = loop_name(step_name, i, (*items)[i]);
+        one["template"] = step.contains("template") ? step["template"] : Json();
+        if (one["template"].is_null()) one.erase("template");
+        expanded.push_back(one);
+      }
+    }
+
+    for (auto& step : expanded) {
+      std::string child_name = sg_name + "." + jstr(step, "name");
+      by_child[child_name] = step;
+      std::string when = jstr(step, "when");
+      auto go = expr::eval_when(when);
+      if (!go.ok()) {
+        if (!w.node(child_name)) {
+          w.init_node(child_name, node_type::kSkipped, step, ctx.scope, boundary, phase::kError, go.error().message);
+          w.add_child(sg_name, child_name);
+        }
+        return w.mark(sg_name, phase::kError, go.error().message);
+      }
+      if (!*go) {
+        if (!w.node(child_name)) {
+          w.init_node(child_name, node_type::kSkipped, step, ctx.scope, boundary, phase::kSkipped,
+                      "when '" + when + "' evaluated false");
+          w.add_child(sg_name, child_name);
+        }
+        continue;
+      }
+      Exec e = w.execute_template(child_name, step, jget(step, "arguments"), ctx, {boundary, on_exit, false});
+      if (!e.error.empty()) {
+        w.add_child(sg_name, child_name);
+        return w.mark(sg_name, phase::kError,
+                      "step group deemed errored due to child " + child_name + " error: " + e.error);
+      }
+      if (e.node) w.add_child(sg_name, child_name);
+    }
+
+    sg = w.node(sg_name);
+    bool completed = true;
+    std::vector<std::string> children = sg->children;
+    for (const auto& cid : children) {
+      NodeStatus* child = const_cast<NodeStatus*>(w.get(cid));
+      if (!child) continue;
+      if (!phase_fulfilled(child->phase)) {
+        completed = false;
+        continue;
+      }
+      auto st = by_child.find(child->name);
+      if (st == by_child.end()) continue;
+      Json hook = exit_hook_of(st->second);
+      if (!hook.is_null() && child->phase != phase::kSkipped && child->phase != phase::kOmitted) {
+        std::string step_name = jstr(st->second, "name");
+        Exec e = w.run_on_exit(hook, *child, boundary, ctx, "steps", step_name, scope);
+        if (!e.error.empty()) return w.mark(sg_name, phase::kError, e.error);
+        if (!e.node || !phase_fulfilled(e.node->phase)) completed = false;
+      }
+    }
+    sg = w.node(sg_name);
+    if (!completed) {
+      if (phase_fulfilled(sg->phase)) return w.mark(sg_name, phase::kRunning);
+      return sg;
+    }
+    for (const auto& cid : sg->children) {
+      const NodeStatus* child = w.get(cid);
+      if (!child) continue;
+      auto st = by_child.find(child->name);
+      Json step = st == by_child.end() ? Json() : st->second;
+      if (phase_failed_or_error(child->phase) && !continues_on(step, child->phase))
+        return w.mark(sg_name, phase::kFailed, "child '" + cid + "' failed");
+    }
+    return w.mark(sg_name, phase::kSucceeded);
+  }
+
+  void update_outbound(size_t groups) {
+    const NodeStatus* last = nullptr;
+    for (size_t i = groups; i-- > 0;)
+      if ((last = w.node(fmt::format("{}[{}]", name, i)))) break;
+    if (!last) return;
+    std::vector<std::string> out;
+    for (const auto& c : last->children) {
+      auto o = w.outbound_nodes(c);
+      out.insert(out.end(), o.begin(), o.end());
+    }
+    NodeStatus* n = w.node(name);
+    if (n->outbound_nodes != out) {
+      n->outbound_nodes = out;
+      w.touch(*n);
+    }
+  }
+};
+
+Exec Planner::Walk::execute_steps(const std::string& name, const Json& tmpl, const Json& holder, const TmplCtx& ctx,
+                                  const ExecOpts& opts) {
+  NodeStatus* n = node(name);
+  if (!n) {
+    n = &init_node(name, node_type::kSteps, holder, opts.template_scope, opts.boundary_id, phase::kRunning);
+    const Json& in = jget(tmpl, "inputs");
+    if (!jget(in, "parameters").empty() || !jget(in, "artifacts").empty()) n->inputs = in;
+    if (opts.hooked) n->node_flag = {{"hooked", true}};
+  }
+  StepsRun run{*this, name, ctx, create_scope(tmpl), n->id, opts.on_exit};
+  const Json& groups = jget(tmpl, "steps");
+  size_t count = groups.is_array() ? groups.size() : 0;
+  for (size_t i = 0; i < count; ++i) {
+    std::string sg_name = fmt::format("{}[{}]", name, i);
+    NodeStatus* sg = node(sg_name);
+    if (!sg) init_node(sg_name, node_type::kStepGroup, Json::object(), ctx.scope, run.boundary, phase::kRunning);
+    else if (!phase_fulfilled(sg->phase)) mark(sg_name, phase::kRunning);
+    if (i == 0) {
+      add_child(name, sg_name);
+    } else {
+      std::string prev = fmt::format("{}[{}]", name, i - 1);
+      const NodeStatus* p = node(prev);
+      if (p->children.empty()) {
+        add_child(prev, sg_name);
+      } else {
+        std::vector<std::string> kids = p->children;
+        for (const auto& c : kids)
+          for (const auto& o : outbound_nodes(c))
+            if (const NodeStatus* on = get(o)) add_child(on->name, sg_name);
+      }
+    }
+    const Json& group = groups[i];
+    const Json& steps = group.is_array() ? group : jget(group, "steps");
+    sg = run.group(steps.is_array() ? steps : Json::array(), sg_name);
+    if (!phase_fulfilled(sg->phase)) return {node(name), ""};
+    if (phase_failed_or_error(sg->phase)) {
+      run.update_outbound(count);
+      std::string msg = sg->message;
+      return {mark(name, phase::kFailed, msg), ""};
+    }
+    // The outputs of this group's steps are visible to later groups.
+    for (const auto& step : steps) {
+      std::string step_name = jstr(step, "name");
+      std::string child_name = sg_name + "." + step_name;
+      const NodeStatus* child = node(child_name);
+      if (!child) {
+        add_aggregate_to_scope(run.scope, "steps", step_name, loop_children(run.boundary, child_name, true));
+        add_node_to_scope(run.scope, "steps", step_name, *node(sg_name));
+      } else {
+        add_node_to_scope(run.scope, "steps", step_name, *child);
+        add_skipped_outputs_to_scope(run.scope, "steps", step_name, *child, step, ctx, true);
+      }
+    }
+  }
+  run.update_outbound(count);
+  auto outputs = template_outputs_from_scope(tmpl, run.scope);
+  if (!outputs.ok()) return {mark(name, phase::kError, outputs.error().message), ""};
+  n = node(name);
+  if (!outputs->is_null()) {
+    n->outputs = *outputs;
+    add_global_outputs(n->outputs);
+    touch(*n);
+  }
+  return {mark(name, phase::kSucceeded), ""};
+}
+
+}  // namespace tether::plan

@@ -1,0 +1,799 @@
+// One walk of a run: the workflow level, template execution, retries and leaves.
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+
+#include "base/strings.h"
+#include "expr/expr_lang.h"
+#include "plan/walk.h"
+
+namespace tether::plan {
+
+NodeStatus* RunState::by_name(const std::string& run_name, const std::string& node_name) {
+  auto it = nodes.find(node_id(run_name, node_name));
+  return it == nodes.end() ? nullptr : &it->second;
+}
+
+const NodeStatus* RunState::get(const std::string& id) const {
+  auto it = nodes.find(id);
+  return it == nodes.end() ? nullptr : &it->second;
+}
+
+std::string artifact_key(const std::string& workflow_name, const std::string& pod_name,
+                         const std::string& artifact_name, bool archived) {
+  return workflow_name + "/" + pod_name + "/" + artifact_name + (archived ? ".tgz" : "");
+}
+
+Planner::Planner(RunSpec spec, RunState& state) : spec_(std::move(spec)), state_(state) {}
+
+const Json& Planner::leaf_template(const NodeStatus& n) {
+  static const Json kNull;
+  if (!n.engine.is_object()) return kNull;
+  auto it = n.engine.find("template");
+  return it == n.engine.end() ? kNull : *it;
+}
+
+namespace {
+
+// Argo merges a WorkflowTemplate referenced by spec.workflowTemplateRef under the
+// workflow's own spec: the workflow's fields win, arguments are merged by name.
+Json merge_arguments(const Json& base, const Json& over) {
+  Json out = base.is_object() ? base : Json::object();
+  for (const char* kind : {"parameters", "artifacts"}) {
+    const Json& o = jget(over, kind);
+    if (!o.is_array()) continue;
+    Json list = jget(out, kind).is_array() ? out[kind] : Json::array();
+    for (const auto& item : o) {
+      auto it = std::find_if(list.begin(), list.end(),
+                             [&](const Json& x) { return jstr(x, "name") == jstr(item, "name"); });
+      if (it != list.end()) *it = item;
+      else list.push_back(item);
+    }
+    out[kind] = list;
+  }
+  return out;
+}
+
+std::string strftime_utc(const char* fmt, WallTime t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof buf, fmt, &tm);
+  return std::string(buf, n);
+}
+
+// Argo's strftime subset for workflow.creationTimestamp.<c>.
+void add_creation_timestamp(Vars& v, WallTime t) {
+  std::string base = "workflow.creationTimestamp";
+  v[base] = format_rfc3339(t);
+  v[base + ".RFC3339"] = format_rfc3339(t);
+  v[base + ".s"] = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+  for (char c : std::string("BbmAadHIMSYyp")) v[base + "." + c] = strftime_utc((std::string("%") + c).c_str(), t);
+  v[base + ".Z"] = "UTC";
+  v[base + ".z"] = "+0000";
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  v[base + ".L"] = fmt::format(".{:03d}", ms);
+}
+
+const std::map<std::string, std::string>& workflow_phase_of_node() {
+  static const std::map<std::string, std::string> m = {
+      {phase::kPending, "Pending"},      {phase::kRunning, "Running"},   {phase::kSucceeded, "Succeeded"},
+      {phase::kSkipped, "Succeeded"},    {phase::kFailed, "Failed"},     {phase::kError, "Error"},
+      {phase::kOmitted, "Succeeded"},
+  };
+  return m;
+}
+
+}  // namespace
+
+Status Planner::prepare() {
+  const Json& wf_spec = jget(spec_.workflow, "spec");
+  exec_spec_ = wf_spec.is_object() ? wf_spec : Json::object();
+  const Json& ref = jget(exec_spec_, "workflowTemplateRef");
+  if (ref.is_object()) {
+    if (!spec_.templates) return not_found("workflowTemplateRef: no template store to resolve it");
+    bool cluster = jget(ref, "clusterScope").is_boolean() && ref["clusterScope"].get<bool>();
+    Json obj = TRY(spec_.templates(cluster, jstr(ref, "name")));
+    Json merged = jget(obj, "spec").is_object() ? obj["spec"] : Json::object();
+    for (auto it = exec_spec_.begin(); it != exec_spec_.end(); ++it) {
+      if (it.key() == "workflowTemplateRef") continue;
+      if (it.key() == "arguments") merged["arguments"] = merge_arguments(jget(merged, "arguments"), it.value());
+      else merged[it.key()] = it.value();
+    }
+    exec_spec_ = merged;
+  }
+  if (!spec_.entrypoint.empty()) exec_spec_["entrypoint"] = spec_.entrypoint;
+  // Argo captures a step's stdout as outputs.result only when something reads it.
+  std::string text = spec_.workflow.dump() + exec_spec_.dump();
+  capture_result_ = text.find("outputs.result") != std::string::npos ||
+                    text.find("outputs['result']") != std::string::npos ||
+                    text.find("outputs[\"result\"]") != std::string::npos;
+  return ok_status();
+}
+
+Result<Turn> Planner::advance(WallTime now) {
+  if (!prepared_) {
+    prepared_ = true;
+    prepare_status_ = prepare();
+  }
+  Walk w(*this, now);
+  return w.run();
+}
+
+void Planner::start_leaf(const std::string& id, WallTime at) {
+  auto it = state_.nodes.find(id);
+  if (it == state_.nodes.end()) return;
+  NodeStatus& n = it->second;
+  n.phase = phase::kRunning;
+  if (!n.started_at) n.started_at = at;
+  state_.changed.insert(id);
+}
+
+void Planner::shutdown(const std::string& strategy) {
+  shutdown_ = strategy;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Planner::Walk::Walk(Planner& p, WallTime now) : p_(p), now_(now) {
+  const RunSpec& s = p.spec_;
+  const Json& meta = jget(s.workflow, "metadata");
+  const Json& spec = p.exec_spec_;
+  globals_["workflow.name"] = s.name;
+  globals_["workflow.namespace"] = s.namespace_;
+  globals_["workflow.uid"] = s.uid;
+  globals_["workflow.mainEntrypoint"] = jstr(spec, "entrypoint");
+  globals_["workflow.serviceAccountName"] = jstr(spec, "serviceAccountName");
+  if (jget(spec, "priority").is_number_integer()) globals_["workflow.priority"] = std::to_string(spec["priority"].get<int>());
+  add_creation_timestamp(globals_, s.created_at);
+  const Json& params = jget(jget(spec, "arguments"), "parameters");
+  Json plist = params.is_array() ? params : Json::array();
+  globals_["workflow.parameters"] = to_go_json(plist);
+  globals_["workflow.parameters.json"] = to_go_json(plist);
+  for (const auto& prm : plist) {
+    if (prm.contains("value")) globals_["workflow.parameters." + jstr(prm, "name")] = value_text(prm["value"]);
+    else if (jget(prm, "valueFrom").contains("default"))
+      globals_["workflow.parameters." + jstr(prm, "name")] = value_text(prm["valueFrom"]["default"]);
+  }
+  for (const char* kind : {"labels", "annotations"}) {
+    const Json& m = jget(meta, kind);
+    Json obj = m.is_object() ? m : Json::object();
+    globals_[std::string("workflow.") + kind] = to_go_json(obj);
+    globals_[std::string("workflow.") + kind + ".json"] = to_go_json(obj);
+    for (auto it = obj.begin(); it != obj.end(); ++it)
+      globals_[std::string("workflow.") + kind + "." + it.key()] = value_text(it.value());
+  }
+  const Json& gparams = jget(p.state_.outputs, "parameters");
+  if (gparams.is_array())
+    for (const auto& prm : gparams)
+      if (prm.contains("value")) globals_["workflow.outputs.parameters." + jstr(prm, "name")] = value_text(prm["value"]);
+  WallTime start = p.state_.started_at.value_or(now);
+  double secs = std::chrono::duration<double>(now - start).count();
+  globals_["workflow.duration"] = fmt::format("{:.6f}", secs);
+  globals_["workflow.status"] = p.state_.phase.empty() ? std::string("Running") : p.state_.phase;
+}
+
+Result<Turn> Planner::Walk::run() {
+  RunState& st = p_.state_;
+  const std::string& wf = p_.spec_.name;
+  if (st.phase == "Succeeded" || st.phase == "Failed" || st.phase == "Error") {
+    turn_.finished = true;
+    return turn_;
+  }
+  auto finish = [&](const std::string& phase, const std::string& message) {
+    st.phase = phase;
+    st.message = message;
+    st.finished_at = now_;
+    st.run_changed = true;
+    turn_.finished = true;
+  };
+  if (st.phase.empty() || st.phase == "Pending") {
+    st.phase = "Running";
+    if (!st.started_at) st.started_at = now_;
+    st.run_changed = true;
+  }
+  if (!p_.prepare_status_.ok()) {
+    finish("Error", p_.prepare_status_.error().str());
+    return turn_;
+  }
+
+  TmplCtx ctx{&p_.exec_spec_, "local/" + wf};
+  Json holder = {{"template", jstr(p_.exec_spec_, "entrypoint")}};
+  Exec root = execute_template(wf, holder, jget(p_.exec_spec_, "arguments"), ctx, {});
+  if (!root.error.empty()) {
+    finish("Error", "error in entry template execution: " + root.error);
+    return turn_;
+  }
+  if (!root.node || !phase_fulfilled(root.node->phase)) return turn_;
+  if (p_.shutdown_ == "Terminate") {
+    // Terminate skips exit handlers; the message is Argo's.
+    finish("Failed", "Stopped with strategy 'Terminate'");
+    return turn_;
+  }
+
+  std::string wf_status = workflow_phase_of_node().at(root.node->phase);
+  globals_["workflow.status"] = wf_status;
+  Json failures = Json::array();
+  for (const auto& [id, n] : st.nodes) {
+    if (!phase_failed_or_error(n.phase)) continue;
+    failures.push_back({{"displayName", n.display_name},
+                        {"message", n.message},
+                        {"templateName", n.template_name},
+                        {"phase", n.phase},
+                        {"podName", pod_name(wf, n.name, n.template_name)},
+                        {"finishedAt", n.finished_at ? Json(format_rfc3339(*n.finished_at)) : Json(nullptr)}});
+  }
+  // Argo quotes the list once more so that its quotes survive its JSON-level substitution;
+  // substituting per string, we insert that quoted form as is.
+  globals_["workflow.failures"] = to_go_json(Json(to_go_json(failures)));
+
+  NodeStatus* exit_node = nullptr;
+  const Json& hooks = jget(p_.exec_spec_, "hooks");
+  Json exit_hook;
+  if (jget(hooks, "exit").is_object()) exit_hook = hooks["exit"];
+  else if (!jstr(p_.exec_spec_, "onExit").empty()) exit_hook = {{"template", p_.exec_spec_["onExit"]}};
+  if (exit_hook.is_object()) {
+    Json h = Json::object();
+    if (exit_hook.contains("template")) h["template"] = exit_hook["template"];
+    if (exit_hook.contains("templateRef")) h["templateRef"] = exit_hook["templateRef"];
+    Json args = jget(exit_hook, "arguments");
+    if (args.is_object()) {
+      auto subst = substitute_json(args, globals_);
+      if (!subst.ok()) {
+        finish("Error", "error in exit template execution : " + subst.error().message);
+        return turn_;
+      }
+    }
+    Exec e = execute_template(wf + ".onExit", h, args, ctx, {"", true, true});
+    if (!e.error.empty()) {
+      finish("Error", "error in exit template execution : " + e.error);
+      return turn_;
+    }
+    if (!e.node || !phase_fulfilled(e.node->phase)) return turn_;
+    exit_node = e.node;
+  }
+
+  std::string message = root.node->message;
+  if (phase_failed_or_error(root.node->phase) && !p_.shutdown_.empty())
+    message = "Stopped with strategy '" + p_.shutdown_ + "'";
+  if (wf_status == "Succeeded") {
+    if (exit_node && phase_failed_or_error(exit_node->phase))
+      finish(exit_node->phase == phase::kFailed ? "Failed" : "Error", exit_node->message);
+    else
+      finish("Succeeded", "");
+  } else {
+    finish(wf_status, message);
+  }
+  return turn_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nodes.
+
+std::string display_name(const std::string& name, const std::string& boundary_name) {
+  if (boundary_name.empty() || !starts_with(name, boundary_name)) return name;
+  std::string d = name.substr(boundary_name.size());
+  // Argo strips a leading "[N]." or "." (stepsOrDagSeparator).
+  size_t i = 0;
+  if (i < d.size() && d[i] == '[') {
+    size_t j = i + 1;
+    while (j < d.size() && isdigit(static_cast<unsigned char>(d[j]))) ++j;
+    if (j > i + 1 && j < d.size() && d[j] == ']') i = j + 1;
+  }
+  if (i < d.size() && d[i] == '.') return d.substr(i + 1);
+  return d;
+}
+
+NodeStatus& Planner::Walk::init_node(const std::string& name, const char* type, const Json& holder,
+                                     const std::string& scope, const std::string& boundary,
+                                     const std::string& ph, const std::string& message) {
+  NodeStatus n;
+  n.id = id_of(name);
+  n.name = name;
+  n.type = type;
+  n.template_name = jstr(holder, "template");
+  if (jget(holder, "templateRef").is_object()) n.template_ref = holder["templateRef"];
+  n.template_scope = scope;
+  n.boundary_id = boundary;
+  n.phase = ph;
+  n.message = message;
+  n.started_at = now_;
+  const NodeStatus* b = boundary.empty() ? nullptr : get(boundary);
+  n.display_name = b ? display_name(name, b->name) : name;
+  if (phase_fulfilled(ph)) n.finished_at = now_;
+  auto& slot = p_.state_.nodes[n.id];
+  slot = std::move(n);
+  touch(slot);
+  return slot;
+}
+
+NodeStatus* Planner::Walk::mark(const std::string& name, const std::string& ph, std::optional<std::string> message) {
+  NodeStatus* n = node(name);
+  if (!n) return nullptr;
+  if (n->phase != ph) {
+    n->phase = ph;
+    touch(*n);
+  }
+  if (message && *message != n->message) {
+    n->message = *message;
+    touch(*n);
+  }
+  if (phase_fulfilled(n->phase) && !n->finished_at) {
+    n->finished_at = now_;
+    touch(*n);
+  }
+  return n;
+}
+
+void Planner::Walk::add_child(const std::string& parent, const std::string& child) {
+  NodeStatus* p = node(parent);
+  if (!p) return;
+  std::string cid = id_of(child);
+  if (std::find(p->children.begin(), p->children.end(), cid) != p->children.end()) return;
+  p->children.push_back(cid);
+  touch(*p);
+}
+
+std::vector<std::string> Planner::Walk::outbound_nodes(const std::string& id) const {
+  const NodeStatus* n = get(id);
+  if (!n) return {};
+  if (n->type == node_type::kPod || n->type == node_type::kSkipped || n->type == node_type::kSuspend) return {id};
+  if (n->type == node_type::kTaskGroup) {
+    if (n->children.empty()) return {id};
+    std::vector<std::string> out;
+    for (const auto& c : n->children) {
+      auto o = outbound_nodes(c);
+      out.insert(out.end(), o.begin(), o.end());
+    }
+    return out;
+  }
+  if (n->type == node_type::kRetry) {
+    if (n->children.empty()) return {id};
+    return {n->children.back()};
+  }
+  // Steps and DAG nodes: their recorded outbound nodes, else themselves.
+  if (!n->outbound_nodes.empty()) return n->outbound_nodes;
+  return {id};
+}
+
+bool Planner::Walk::children_fulfilled(const NodeStatus& n) const {
+  for (const auto& c : n.children) {
+    const NodeStatus* ch = get(c);
+    if (!ch || !phase_fulfilled(ch->phase)) return false;
+  }
+  return true;
+}
+
+std::vector<const NodeStatus*> Planner::Walk::loop_children(const std::string& boundary, const std::string& name,
+                                                           bool without_skipped) const {
+  std::vector<const NodeStatus*> out;
+  for (const auto& [id, c] : p_.state_.nodes)
+    if (c.boundary_id == boundary && starts_with(c.name, name + "(") &&
+        !(without_skipped && c.type == node_type::kSkipped))
+      out.push_back(&c);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Templates.
+
+namespace {
+
+// Argo's templateDefaults: the template's own values win; objects merge key by key.
+void merge_defaults(const Json& defaults, Json& tmpl) {
+  if (!defaults.is_object()) return;
+  for (auto it = defaults.begin(); it != defaults.end(); ++it) {
+    auto t = tmpl.find(it.key());
+    if (t == tmpl.end() || t->is_null()) tmpl[it.key()] = it.value();
+    else if (t->is_object() && it.value().is_object()) merge_defaults(it.value(), *t);
+  }
+}
+
+const char* kind_of(const Json& tmpl) {
+  static const char* kinds[] = {"container", "script", "steps", "dag", "suspend", "resource",
+                                "http", "data", "plugin", "containerSet"};
+  for (const char* k : kinds)
+    if (tmpl.contains(k) && !tmpl[k].is_null()) return k;
+  return "";
+}
+
+bool is_pod_kind(const std::string& k) { return k == "container" || k == "script"; }
+
+const Json* find_template(const Json* spec, const std::string& name) {
+  if (!spec) return nullptr;
+  const Json& list = jget(*spec, "templates");
+  if (!list.is_array()) return nullptr;
+  for (const auto& t : list)
+    if (jstr(t, "name") == name) return &t;
+  return nullptr;
+}
+
+const Json* find_param(const Json& list, const std::string& name) {
+  if (!list.is_array()) return nullptr;
+  for (const auto& p : list)
+    if (jstr(p, "name") == name) return &p;
+  return nullptr;
+}
+
+// Argo's ProcessArgs: input parameters take their argument, else their default; an
+// argument that purely referenced an absent optional counts as not supplied.
+Result<Json> process_inputs(Json tmpl, const Json& args, const Vars& globals) {
+  Json& inputs = tmpl["inputs"];
+  if (!inputs.is_object()) inputs = Json::object();
+  Json& params = inputs["parameters"];
+  if (params.is_array()) {
+    for (auto& p : params) {
+      std::string name = jstr(p, "name");
+      // Values written in the template itself may use globals.
+      for (const char* key : {"value", "default"})
+        if (p.contains(key) && p[key].is_string()) p[key] = TRY(substitute_str(p[key].get<std::string>(), globals));
+      if (!p.contains("value") && p.contains("default")) p["value"] = p["default"];
+      const Json* arg = find_param(jget(args, "parameters"), name);
+      if (arg && arg->contains("value")) {
+        if (value_text((*arg)["value"]) == kAbsentOptional) {
+          if (!p.contains("value") && !p.contains("valueFrom"))
+            return invalid("inputs.parameters." + name +
+                           ": argument references an absent optional (skipped/omitted node output with no default)");
+        } else {
+          p["value"] = (*arg)["value"];
+        }
+      } else if (arg && arg->contains("valueFrom")) {
+        p["valueFrom"] = (*arg)["valueFrom"];
+      }
+      if (!p.contains("value")) return invalid("inputs.parameters." + name + " was not supplied");
+      if (!p["value"].is_string()) p["value"] = value_text(p["value"]);
+      const Json& en = jget(p, "enum");
+      if (en.is_array() && !en.empty()) {
+        bool found = false;
+        std::vector<std::string> allowed;
+        for (const auto& e : en) {
+          allowed.push_back(value_text(e));
+          if (value_text(e) == p["value"].get<std::string>()) found = true;
+        }
+        if (!found)
+          return invalid("value '" + p["value"].get<std::string>() + "' is not valid for parameter '" + name +
+                         "': enum values are " + join(allowed, ", "));
+      }
+    }
+  }
+  Json& arts = inputs["artifacts"];
+  if (arts.is_array()) {
+    for (auto& a : arts) {
+      std::string name = jstr(a, "name");
+      const Json* arg = find_param(jget(args, "artifacts"), name);
+      bool has_location = a.contains("raw") || a.contains("local") || a.contains("s3") || a.contains("http") ||
+                          a.contains("git") || a.contains("gcs") || a.contains("artifactory") || a.contains("oss") ||
+                          a.contains("hdfs") || a.contains("azure");
+      bool optional = jget(a, "optional").is_boolean() && a["optional"].get<bool>();
+      if (!arg) {
+        if (!optional && !has_location) return invalid("inputs.artifacts." + name + " was not supplied");
+        continue;
+      }
+      Json merged = *arg;
+      if (a.contains("path")) merged["path"] = a["path"];
+      if (a.contains("mode")) merged["mode"] = a["mode"];
+      if (optional) merged["optional"] = true;
+      a = merged;
+    }
+  }
+  return tmpl;
+}
+
+}  // namespace
+
+Result<std::pair<Json, TmplCtx>> Planner::Walk::resolve_template(const Json& holder, const TmplCtx& ctx) {
+  if (jget(holder, "inline").is_object()) return std::make_pair(holder["inline"], ctx);
+  const Json& ref = jget(holder, "templateRef");
+  if (ref.is_object()) {
+    std::string name = jstr(ref, "name");
+    bool cluster = jget(ref, "clusterScope").is_boolean() && ref["clusterScope"].get<bool>();
+    std::string key = (cluster ? "cluster/" : "namespaced/") + name;
+    auto& cache = p_.ref_cache_;
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      if (!p_.spec_.templates) return not_found("workflow template '" + name + "' not found");
+      auto obj = p_.spec_.templates(cluster, name);
+      if (!obj.ok()) return obj.take_error();
+      Json spec = jget(*obj, "spec");
+      it = cache.emplace(key, spec).first;
+    }
+    TmplCtx nctx{&it->second, key};
+    std::string tname = jstr(ref, "template");
+    const Json* t = find_template(nctx.spec, tname);
+    if (!t) return not_found("template " + tname + " not found in workflow template " + name);
+    return std::make_pair(*t, nctx);
+  }
+  std::string tname = jstr(holder, "template");
+  const Json* t = find_template(ctx.spec, tname);
+  if (!t) return not_found("template " + tname + " not found");
+  return std::make_pair(*t, ctx);
+}
+
+namespace {
+
+// Go's time.ParseDuration for the forms retry backoff uses; a bare number is seconds.
+std::optional<double> parse_seconds(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  double bare = std::strtod(s.c_str(), &end);
+  if (end && *end == '\0') return bare;
+  double total = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = i;
+    while (j < s.size() && (isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+    if (j == i) return std::nullopt;
+    double v = std::strtod(s.substr(i, j - i).c_str(), nullptr);
+    size_t k = j;
+    while (k < s.size() && isalpha(static_cast<unsigned char>(s[k]))) ++k;
+    std::string unit = s.substr(j, k - j);
+    static const std::map<std::string, double> units = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3},
+                                                         {"s", 1},     {"m", 60},    {"h", 3600}};
+    auto u = units.find(unit);
+    if (u == units.end()) return std::nullopt;
+    total += v * u->second;
+    i = k;
+  }
+  return total;
+}
+
+int int_of(const Json& v, int fallback) {
+  if (v.is_number_integer()) return v.get<int>();
+  if (!v.is_string()) return fallback;
+  const std::string s = v.get<std::string>();
+  char* end = nullptr;
+  long x = std::strtol(s.c_str(), &end, 10);
+  return !s.empty() && end && *end == '\0' ? static_cast<int>(x) : fallback;
+}
+
+}  // namespace
+
+Exec Planner::Walk::execute_template(const std::string& name, const Json& holder, const Json& args,
+                                     const TmplCtx& ctx, const ExecOpts& opts) {
+  NodeStatus* existing = node(name);
+  if (existing && phase_fulfilled(existing->phase)) return {existing, ""};
+
+  auto error_node = [&](const std::string& msg) -> Exec {
+    NodeStatus* n = node(name);
+    if (n) {
+      mark(name, phase::kError, msg);
+    } else {
+      n = &init_node(name, node_type::kSkipped, holder, ctx.scope, opts.boundary_id, phase::kError, msg);
+    }
+    return {n, msg};
+  };
+
+  auto resolved = resolve_template(holder, ctx);
+  if (!resolved.ok()) return error_node(resolved.error().message);
+  auto [tmpl, tctx] = std::move(*resolved);
+  const Json& defaults = jget(p_.exec_spec_, "templateDefaults");
+  merge_defaults(defaults, tmpl);
+  std::string kind = kind_of(tmpl);
+  std::string tname = jstr(tmpl, "name");
+
+  Json retry = jget(tmpl, "retryStrategy");
+  if (!retry.is_object() && is_pod_kind(kind)) retry = jget(p_.exec_spec_, "retryStrategy");
+
+  Vars locals = globals_;
+  locals["node.name"] = name;
+  if (!jstr(holder, "name").empty()) {
+    // Steps and tasks both carry a name; Argo exposes it as steps.name or tasks.name.
+    locals["steps.name"] = holder["name"];
+    locals["tasks.name"] = holder["name"];
+  }
+  if (is_pod_kind(kind) && !retry.is_object()) locals["pod.name"] = pod_name(p_.spec_.name, name, tname);
+
+  auto processed = process_inputs(tmpl, args, globals_);
+  if (!processed.ok()) return error_node(processed.error().message);
+  Json ptmpl = std::move(*processed);
+
+  // {{inputs.*}} and {{outputs.*.path}} of this template, then one substitution pass.
+  auto add_template_vars = [](const Json& t, Vars& v) {
+    const Json& params = jget(jget(t, "inputs"), "parameters");
+    if (params.is_array()) {
+      for (const auto& p : params)
+        if (p.contains("value")) v["inputs.parameters." + jstr(p, "name")] = value_text(p["value"]);
+      v["inputs.parameters"] = to_go_json(params);
+    }
+    const Json& arts = jget(jget(t, "inputs"), "artifacts");
+    if (arts.is_array())
+      for (const auto& a : arts)
+        if (!jstr(a, "path").empty()) v["inputs.artifacts." + jstr(a, "name") + ".path"] = a["path"];
+    const Json& oarts = jget(jget(t, "outputs"), "artifacts");
+    if (oarts.is_array())
+      for (const auto& a : oarts)
+        if (!jstr(a, "path").empty()) v["outputs.artifacts." + jstr(a, "name") + ".path"] = a["path"];
+    const Json& oparams = jget(jget(t, "outputs"), "parameters");
+    if (oparams.is_array())
+      for (const auto& p : oparams)
+        if (!jstr(jget(p, "valueFrom"), "path").empty())
+          v["outputs.parameters." + jstr(p, "name") + ".path"] = p["valueFrom"]["path"];
+  };
+  add_template_vars(ptmpl, locals);
+  // The steps and tasks of a steps/dag template are substituted when they run, with their
+  // own scope; substituting them now would expand {{item}} and friends too early.
+  Json body;
+  if (kind == "steps" || kind == "dag") {
+    body = ptmpl[kind];
+    ptmpl.erase(kind);
+  }
+  Json outputs_decl;
+  if (kind == "steps" || kind == "dag") {
+    outputs_decl = jget(ptmpl, "outputs");
+    ptmpl.erase("outputs");
+  }
+  if (auto s = substitute_json(ptmpl, locals); !s.ok()) return error_node(s.error().message);
+  if (!body.is_null()) ptmpl[kind] = body;
+  if (!outputs_decl.is_null()) ptmpl["outputs"] = outputs_decl;
+
+  // Retries: a Retry node whose children are the attempts name(0), name(1), ...
+  std::string attempt_name = name;
+  ExecOpts child_opts = opts;
+  child_opts.template_scope = ctx.scope;
+  if (retry.is_object()) {
+    NodeStatus* rnode = node(name);
+    if (!rnode) {
+      rnode = &init_node(name, node_type::kRetry, holder, ctx.scope, opts.boundary_id, phase::kRunning);
+      if (ptmpl.contains("inputs") && !jget(ptmpl["inputs"], "parameters").empty()) rnode->inputs = ptmpl["inputs"];
+      if (opts.hooked) rnode->node_flag = {{"hooked", true}};
+    }
+    std::string rname = rnode->name;
+    const NodeStatus* last = rnode->children.empty() ? nullptr : get(rnode->children.back());
+    size_t attempts = rnode->children.size();
+    if (last && !phase_fulfilled(last->phase)) {
+      attempt_name = last->name;
+    } else if (last) {
+      std::string last_phase = last->phase;
+      if (!phase_failed_or_error(last_phase)) {
+        NodeStatus* r = mark(rname, phase::kSucceeded);
+        r->outputs = last->outputs;
+        touch(*r);
+        return {r, ""};
+      }
+      if (shutting_down()) {
+        return {mark(rname, last_phase, "Stopped with strategy '" + p_.shutdown_ + "'"), ""};
+      }
+      std::string policy = jstr(retry, "retryPolicy");
+      if (policy.empty()) policy = "OnFailure";
+      bool on_failed = policy == "Always" || policy == "OnFailure" || policy == "OnTransientError";
+      bool on_error = policy == "Always" || policy == "OnError" || policy == "OnTransientError";
+      if ((last_phase == phase::kFailed && !on_failed) || (last_phase == phase::kError && !on_error))
+        return {mark(rname, last_phase, last->message), ""};
+      int limit = int_of(jget(retry, "limit"), -1);
+      if (jget(retry, "limit").is_null()) limit = -1;
+      if (limit >= 0 && static_cast<int>(attempts) > limit)
+        return {mark(rname, last_phase, std::string("No more retries left")), ""};
+      const Json& backoff = jget(retry, "backoff");
+      if (backoff.is_object() && last->finished_at) {
+        double base = parse_seconds(jstr(backoff, "duration").empty() ? value_text(jget(backoff, "duration"))
+                                                                       : jstr(backoff, "duration"))
+                          .value_or(0);
+        int factor = int_of(jget(backoff, "factor"), 0);
+        double wait = base;
+        if (factor > 0) wait = base * std::pow(factor, static_cast<double>(attempts) - 1);
+        if (auto cap = parse_seconds(jstr(backoff, "cap"))) wait = std::min(wait, *cap);
+        auto until = *last->finished_at + std::chrono::microseconds(static_cast<int64_t>(wait * 1e6));
+        if (now_ < until) {
+          if (!turn_.wake_at || until < *turn_.wake_at) turn_.wake_at = until;
+          return {rnode, ""};
+        }
+      }
+      attempt_name = fmt::format("{}({})", rname, attempts);
+      add_child(rname, attempt_name);
+    } else {
+      attempt_name = name + "(0)";
+      add_child(name, attempt_name);
+    }
+    rnode = node(name);
+    Vars rv = locals;
+    size_t index = rnode->children.size() - 1;
+    rv["retries"] = std::to_string(index);
+    if (is_pod_kind(kind)) rv["pod.name"] = pod_name(p_.spec_.name, attempt_name, tname);
+    const NodeStatus* prev = index > 0 ? get(rnode->children[index - 1]) : nullptr;
+    rv["lastRetry.exitCode"] = prev && jget(prev->outputs, "exitCode").is_string() ? prev->outputs["exitCode"] : Json("0");
+    rv["lastRetry.status"] = prev ? prev->phase : "";
+    rv["lastRetry.duration"] =
+        prev && prev->started_at && prev->finished_at
+            ? fmt::format("{}", std::chrono::duration<double>(*prev->finished_at - *prev->started_at).count())
+            : std::string("0");
+    rv["lastRetry.message"] = prev ? prev->message : "";
+    if (auto s = substitute_json(ptmpl, rv); !s.ok()) return error_node(s.error().message);
+    child_opts.hooked = false;
+  }
+
+  Exec result;
+  if (is_pod_kind(kind)) {
+    NodeStatus* n = node(attempt_name);
+    if (!n) {
+      n = &init_node(attempt_name, node_type::kPod, holder, ctx.scope, opts.boundary_id, phase::kPending);
+      const Json& in = jget(ptmpl, "inputs");
+      if ((in.contains("parameters") && !in["parameters"].empty()) ||
+          (in.contains("artifacts") && !in["artifacts"].empty()))
+        n->inputs = in;
+      if (child_opts.hooked) n->node_flag = {{"hooked", true}};
+      if (retry.is_object()) {
+        n->node_flag = {{"retried", true}};
+        n->retries_attempt = static_cast<int>(node(name)->children.size()) - 1;
+      }
+      n->engine = {{"template", ptmpl},
+                   {"podName", pod_name(p_.spec_.name, attempt_name, tname)},
+                   {"captureResult", p_.capture_result_}};
+      if (shutting_down()) {
+        n->phase = phase::kFailed;
+        n->message = "Stopped with strategy '" + p_.shutdown_ + "'";
+        n->finished_at = now_;
+      }
+    }
+    if (n->phase == phase::kPending && !jget(n->engine, "intent").is_boolean()) turn_.ready.push_back(n->id);
+    result = {n, ""};
+  } else if (kind == "steps") {
+    result = execute_steps(attempt_name, ptmpl, holder, tctx, child_opts);
+  } else if (kind == "dag") {
+    result = execute_dag(attempt_name, ptmpl, holder, tctx, child_opts);
+  } else if (kind == "suspend") {
+    NodeStatus* n = node(attempt_name);
+    if (!n) n = &init_node(attempt_name, node_type::kSuspend, holder, ctx.scope, opts.boundary_id, phase::kRunning);
+    std::string dur = value_text(jget(jget(ptmpl, "suspend"), "duration"));
+    if (jget(jget(ptmpl, "suspend"), "duration").is_null()) dur.clear();
+    if (shutting_down()) {
+      mark(attempt_name, phase::kFailed, "Stopped with strategy '" + p_.shutdown_ + "'");
+    } else if (!dur.empty()) {
+      auto secs = parse_seconds(dur);
+      if (!secs) {
+        mark(attempt_name, phase::kError, "invalid suspend duration '" + dur + "'");
+      } else {
+        auto until = *n->started_at + std::chrono::microseconds(static_cast<int64_t>(*secs * 1e6));
+        if (now_ >= until) mark(attempt_name, phase::kSucceeded);
+        else if (!turn_.wake_at || until < *turn_.wake_at) turn_.wake_at = until;
+      }
+    }
+    result = {node(attempt_name), ""};
+  } else {
+    std::string k = kind.empty() ? "unknown" : kind;
+    return error_node("template '" + tname + "' of type " + k + " is not supported by tether");
+  }
+  if (!result.error.empty()) return result;
+
+  if (retry.is_object() && result.node && phase_fulfilled(result.node->phase)) {
+    // The attempt ended: decide about the Retry node on the next walk, where the logic above runs.
+    return execute_template(name, holder, args, ctx, opts);
+  }
+  if (retry.is_object()) return {node(name), ""};
+  return result;
+}
+
+// Argo's runOnExitNode for a step's or task's exit hook.
+Exec Planner::Walk::run_on_exit(const Json& hook, NodeStatus& parent, const std::string& boundary,
+                                const TmplCtx& ctx, const std::string& ref_prefix, const std::string& ref_name,
+                                const Scope& scope) {
+  if (!hook.is_object() || p_.shutdown_ == "Terminate") return {};
+  std::string parent_name = parent.name;
+  const NodeStatus* src = &parent;
+  if (parent.type == node_type::kRetry && !parent.children.empty()) {
+    if (const NodeStatus* last = get(parent.children.back())) src = last;
+  }
+  Scope s = scope;
+  s.vars[ref_prefix + "." + ref_name + ".status"] = parent.phase;
+  if (src->outputs.is_object()) {
+    const Json& params = jget(src->outputs, "parameters");
+    if (params.is_array())
+      for (const auto& p : params)
+        s.vars[ref_prefix + "." + ref_name + ".outputs.parameters." + jstr(p, "name")] = value_text(jget(p, "value"));
+    if (src->outputs.contains("result")) s.vars[ref_prefix + "." + ref_name + ".outputs.result"] = src->outputs["result"];
+  }
+  Json args = jget(hook, "arguments");
+  if (args.is_object()) {
+    auto r = resolve_arguments(args, s);
+    if (!r.ok()) return {&parent, r.error().message};
+    args = *r;
+  }
+  Json h = Json::object();
+  if (hook.contains("template")) h["template"] = hook["template"];
+  if (hook.contains("templateRef")) h["templateRef"] = hook["templateRef"];
+  Exec e = execute_template(parent_name + ".onExit", h, args, ctx, {boundary, true, true});
+  add_child(parent_name, parent_name + ".onExit");
+  return e;
+}
+
+}  // namespace tether::plan
