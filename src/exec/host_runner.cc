@@ -1,0 +1,370 @@
+#include "exec/host_runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "exec/images.h"
+#include "exec/layout.h"
+#include "exec/record.h"
+
+extern char** environ;
+
+namespace tether::exec {
+namespace {
+
+using engine::StepExit;
+using engine::StepInvocation;
+
+#ifndef P_PIDFD
+constexpr idtype_t P_PIDFD = static_cast<idtype_t>(3);
+#endif
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::string exe_dir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string exe(buf, static_cast<size_t>(n));
+  return exe.substr(0, exe.rfind('/'));
+}
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+std::string default_shims_dir() {
+  std::string dir = exe_dir();
+  for (const std::string& candidate : {dir + "/share/tether/shims", dir + "/../share/tether/shims"})
+    if (::access(candidate.c_str(), F_OK) == 0) return candidate;
+  return "";
+}
+
+bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
+
+WallTime from_us(long long us) { return WallTime(std::chrono::microseconds(us)); }
+
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+// The pid holding an flock on the file open as fd, from /proc/locks ("1: FLOCK ADVISORY WRITE
+// pid maj:min:inode 0 EOF"; major and minor in hex).
+pid_t flock_holder(int fd) {
+  struct stat st;
+  std::string locks;
+  if (::fstat(fd, &st) != 0 || !read_whole_file("/proc/locks", &locks)) return -1;
+  for (const std::string& line : split(locks, '\n')) {
+    unsigned maj = 0, min = 0;
+    unsigned long long ino = 0;
+    int pid = 0;
+    char kind[16];
+    if (line.find("->") != std::string::npos) continue;  // a waiter, not the holder
+    if (std::sscanf(line.c_str(), "%*d: %15s %*s %*s %d %x:%x:%llu", kind, &pid, &maj, &min, &ino) == 5 &&
+        std::strcmp(kind, "FLOCK") == 0 && maj == major(st.st_dev) && min == minor(st.st_dev) && ino == st.st_ino)
+      return pid;
+  }
+  return -1;
+}
+
+// "host:<pid>:<start time>" as start() returns it.
+ProcessId parse_handle(const std::string& handle) {
+  std::vector<std::string> parts = split(handle, ':');
+  if (parts.size() != 3 || parts[0] != "host") return {};
+  return {std::atoi(parts[1].c_str()), std::atoll(parts[2].c_str())};
+}
+
+// The supervisor's or the step's pid and start time, as the supervisor recorded them.
+ProcessId from_started(const std::string& node_dir, const std::string& who) {
+  Record started;
+  std::string text, why;
+  if (!read_whole_file(node_dir + "/" + node_file::kStarted, &text) || !Record::decode(text, &started, &why)) return {};
+  return {static_cast<int>(started.get_int(who + "_pid", -1)), started.get_int(who + "_start")};
+}
+
+// The search path the step will run with: its own PATH, else the engine's, else a default.
+std::string step_search_path(const StepInvocation& step, bool* given) {
+  for (const auto& [k, v] : step.env)
+    if (k == "PATH") {
+      *given = true;
+      return v;
+    }
+  *given = false;
+  return env_or("PATH", kDefaultPath);
+}
+
+}  // namespace
+
+HostRunner::HostRunner(HostRunnerOptions options) : options_(std::move(options)) {
+  if (options_.supervisor_path.empty())
+    options_.supervisor_path = env_or("TETHER_SUPERVISOR", exe_dir() + "/tether-supervise");
+  if (options_.shims_dir.empty()) options_.shims_dir = env_or("TETHER_SHIMS", default_shims_dir());
+  if (!options_.clock) options_.clock = &SystemClock::instance();
+  wake_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+}
+
+HostRunner::~HostRunner() = default;
+
+Result<std::string> HostRunner::start(const StepInvocation& step) {
+  if (steps_.count(step.node_id)) return Error(ErrorCode::kConflict, "step " + step.node_id + " is already running");
+  bool path_given = false;
+  std::string search_path = step_search_path(step, &path_given);
+  HostCommand command = host_command(step.image, step.command, options_.shims_dir, search_path);
+
+  StepSpec spec;
+  spec.image = step.image;
+  spec.argv = std::move(command.argv);
+  if (spec.argv.empty()) {
+    StepExit e;
+    e.node_id = step.node_id;
+    e.kind = StepExit::Kind::kStartFailed;
+    e.exit_code = 127;
+    e.message = "failed to start: no command, and the host has no entrypoint for image \"" + step.image + "\"";
+    ready_.push_back(std::move(e));
+    wake();
+    return std::string("host:none");
+  }
+  if (command.shims_on_path && !options_.shims_dir.empty()) search_path = options_.shims_dir + ":" + search_path;
+  for (const auto& [k, v] : step.env) spec.env.push_back(k + "=" + (k == "PATH" ? search_path : v));
+  if (!path_given) spec.env.push_back("PATH=" + search_path);
+  spec.working_dir = step.working_dir;
+  for (const auto& m : step.mounts) spec.mounts.push_back({m.path, m.host_path, m.read_only});
+  spec.outputs = step.output_paths;
+  spec.script = step.script.has_value();
+  spec.private_view = options_.private_view;
+
+  const std::string dir = step.node_dir;
+  if (step.script && !write_file_replace(dir + "/" + node_file::kScript, *step.script, 0755))
+    return io_error("cannot write " + dir + "/" + node_file::kScript);
+  if (!write_file_replace(dir + "/" + node_file::kSpec, encode_spec(spec)))
+    return io_error("cannot write " + dir + "/" + node_file::kSpec);
+
+  // posix_spawn (vfork underneath) keeps the launch cheap however large the engine is. The
+  // supervisor gets its own session, so neither a terminal's signals nor the engine's death
+  // reach it, and only /dev/null and its own log as stdio.
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  ::posix_spawnattr_init(&attr);
+  ::posix_spawn_file_actions_init(&actions);
+  // It starts with the signals it handles blocked: one forwarded right after start() stays
+  // pending until it reads its signalfd instead of killing it.
+  sigset_t blocked = supervisor_signals(), defaults;
+  sigemptyset(&defaults);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&defaults, sig);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  ::posix_spawnattr_setsigmask(&attr, &blocked);
+  ::posix_spawnattr_setsigdefault(&attr, &defaults);
+  std::string supervisor_log = dir + "/" + node_file::kSupervisorLog;
+  ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  ::posix_spawn_file_actions_addopen(&actions, 2, supervisor_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  std::string program = options_.supervisor_path;
+  std::string dir_arg = dir;
+  char* argv[] = {program.data(), dir_arg.data(), nullptr};
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv, environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Error(ErrorCode::kUnavailable, "cannot start the step supervisor " + program + ": " + std::strerror(rc));
+  UniqueFd pidfd(pidfd_open(pid));
+  if (!pidfd.valid()) return io_error("pidfd_open of the step supervisor");
+  track(step, std::move(pidfd), pid);
+  // Its start time makes the handle name this process even after its pid is reused.
+  return "host:" + std::to_string(pid) + ":" + std::to_string(proc_start_time(pid));
+}
+
+void HostRunner::track(const StepInvocation& step, UniqueFd pidfd, pid_t pid) {
+  Step& s = steps_[step.node_id];
+  s.invocation = step;
+  s.pidfd = std::move(pidfd);
+  s.supervisor = pid;
+}
+
+// Decides, under the node's lock, between three cases; the lock is what makes "a step recorded
+// as started is never started twice" hold without races:
+//  - the lock is held: a supervisor is alive (running the step, or about to) → wait for it;
+//  - it is free and `exit` exists: the step ended while no engine watched → report it;
+//  - it is free, there is no `exit`, and the supervisor named by the handle is alive: it has
+//    not reached its lock yet (the engine died right after start()) → wait for it;
+//  - it is free, there is no `exit`, and no such supervisor: none ran to the end. Either none
+//    ever locked (the engine died before storing the handle), or it died with the step.
+//    Writing `abandoned` while holding the lock means a supervisor that only now gets the
+//    lock sees it and exits without running anything; a step left running by a dead
+//    supervisor is killed. Either way it is reported lost, and it will never run.
+Status HostRunner::attach(const std::string& node_id, const std::string& node_dir, const std::string& handle,
+                          const StepInvocation& step) {
+  if (steps_.count(node_id)) return ok_status();
+  Step probe;
+  probe.invocation = step;
+  probe.invocation.node_id = node_id;
+  probe.invocation.node_dir = node_dir;
+  const StepInvocation& inv = probe.invocation;
+  auto report = [&](StepExit e) {
+    ready_.push_back(std::move(e));
+    wake();
+    return ok_status();
+  };
+  const std::string lock_path = node_dir + "/" + node_file::kLock;
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock.valid() && errno != ENOENT) return io_error("cannot open " + lock_path);
+  if (!lock.valid()) return report(collect(node_id, probe));  // no node directory: never started
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) == 0) {
+      bool ended = exists(node_dir + "/" + node_file::kExit);
+      if (!ended && adopt(inv, parse_handle(handle))) return ok_status();
+      if (!ended) {
+        if (!write_file_replace(node_dir + "/" + node_file::kAbandoned, "abandoned by the engine\n"))
+          return io_error("cannot write " + node_dir + "/" + node_file::kAbandoned);
+        ProcessId orphan = from_started(node_dir, "step");
+        if (orphan.pid > 0 && proc_start_time(orphan.pid) == orphan.start_time) ::kill(-orphan.pid, SIGKILL);
+      }
+      return report(collect(node_id, probe));
+    }
+    if (errno != EWOULDBLOCK) return io_error("cannot lock " + lock_path);
+    // A supervisor holds the lock. Its pid is in `started`, or, in the instant before it
+    // wrote that file, in /proc/locks. If it ended meanwhile, the next round sees the lock free.
+    ProcessId holder = from_started(node_dir, "supervisor");
+    if (holder.pid <= 0) holder.pid = flock_holder(lock.get());
+    if (holder.start_time == 0) holder.start_time = proc_start_time(holder.pid);
+    if (adopt(inv, holder)) return ok_status();
+  }
+  return Error(ErrorCode::kUnavailable, "cannot attach to step " + node_id + " (handle " + handle +
+                                            "): its supervisor keeps changing state");
+}
+
+bool HostRunner::adopt(const StepInvocation& step, ProcessId supervisor) {
+  UniqueFd pidfd(supervisor.pid > 0 ? pidfd_open(supervisor.pid) : -1);
+  // Checked after opening the pidfd: if the start time still matches, the pidfd is that process.
+  if (!pidfd.valid() || supervisor.start_time == 0 || proc_start_time(supervisor.pid) != supervisor.start_time)
+    return false;
+  track(step, std::move(pidfd), supervisor.pid);
+  return true;
+}
+
+void HostRunner::signal(const std::string& node_id, int sig) {
+  auto it = steps_.find(node_id);
+  if (it == steps_.end() || !it->second.pidfd.valid()) return;
+  siginfo_t info{};
+  info.si_signo = forward_signal();
+  info.si_code = SI_QUEUE;
+  info.si_pid = ::getpid();
+  info.si_uid = ::getuid();
+  info.si_value.sival_int = sig;
+  if (::syscall(SYS_pidfd_send_signal, it->second.pidfd.get(), forward_signal(), &info, 0) != 0)
+    log::warn("cannot signal step {}: {}", node_id, std::strerror(errno));
+}
+
+std::vector<int> HostRunner::wait_fds() const {
+  std::vector<int> fds;
+  if (wake_fd_.valid()) fds.push_back(wake_fd_.get());
+  for (const auto& [id, s] : steps_)
+    if (s.pidfd.valid()) fds.push_back(s.pidfd.get());
+  return fds;
+}
+
+void HostRunner::wake() {
+  uint64_t one = 1;
+  if (wake_fd_.valid()) [[maybe_unused]] ssize_t n = ::write(wake_fd_.get(), &one, sizeof one);
+}
+
+void HostRunner::check_deadlines(WallTime now) {
+  for (auto& [id, s] : steps_) {
+    const auto& deadline = s.invocation.deadline;
+    if (!s.term_sent && deadline && now >= *deadline) {
+      // Recorded first, so an engine that restarts still reports the exit as the deadline's.
+      write_file_replace(s.invocation.node_dir + "/" + node_file::kDeadline, format_rfc3339(now) + "\n");
+      signal(id, SIGTERM);
+      s.term_sent = true;
+      s.kill_at = now + std::chrono::seconds(s.invocation.termination_grace_seconds);
+    } else if (s.kill_at && now >= *s.kill_at) {
+      signal(id, SIGKILL);
+      s.kill_at.reset();
+    }
+  }
+}
+
+std::optional<WallTime> HostRunner::next_wakeup() const {
+  std::optional<WallTime> next;
+  for (const auto& [id, s] : steps_) {
+    std::optional<WallTime> t = s.term_sent ? s.kill_at : s.invocation.deadline;
+    if (t && (!next || *t < *next)) next = t;
+  }
+  return next;
+}
+
+std::vector<StepExit> HostRunner::poll() {
+  uint64_t count;
+  if (wake_fd_.valid()) [[maybe_unused]] ssize_t n = ::read(wake_fd_.get(), &count, sizeof count);
+  std::vector<StepExit> out = std::move(ready_);
+  ready_.clear();
+  check_deadlines(options_.clock->now());
+
+  std::vector<struct pollfd> fds;
+  std::vector<std::string> ids;
+  for (const auto& [id, s] : steps_) {
+    fds.push_back({s.pidfd.get(), POLLIN, 0});
+    ids.push_back(id);
+  }
+  if (fds.empty() || ::poll(fds.data(), fds.size(), 0) <= 0) return out;
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    auto it = steps_.find(ids[i]);
+    // Reaps it if it is our child (not so for one adopted after a restart: ECHILD).
+    siginfo_t info{};
+    ::waitid(P_PIDFD, static_cast<id_t>(it->second.pidfd.get()), &info, WEXITED | WNOHANG);
+    out.push_back(collect(it->first, it->second));
+    steps_.erase(it);
+  }
+  return out;
+}
+
+StepExit HostRunner::collect(const std::string& node_id, const Step& step) const {
+  const StepInvocation& inv = step.invocation;
+  const std::string& dir = inv.node_dir;
+  StepExit e;
+  e.node_id = node_id;
+  e.stdout_path = dir + "/" + node_file::kStdout;
+  Record r;
+  std::string text, why;
+  bool ended = read_whole_file(dir + "/" + node_file::kExit, &text) && Record::decode(text, &r, &why);
+  if (ended && r.get("view") == "shared") {
+    e.output_host_paths = shared_view_outputs(inv.output_paths);
+  } else {
+    std::vector<MountSpec> mounts;
+    for (const auto& m : inv.mounts) mounts.push_back({m.path, m.host_path, m.read_only});
+    e.output_host_paths = plan_view(dir, mounts, inv.output_paths, inv.script.has_value()).outputs;
+  }
+  if (!ended) {
+    e.kind = StepExit::Kind::kLost;
+    e.message = exists(dir + "/" + node_file::kAbandoned)
+                    ? "lost"
+                    : "lost: the step's supervisor ended without recording how the step ended";
+    return e;
+  }
+  if (r.get("kind") == "start_failed") {
+    e.kind = StepExit::Kind::kStartFailed;
+    e.message = r.get("message");
+  } else {
+    e.kind = exists(dir + "/" + node_file::kDeadline) ? StepExit::Kind::kDeadline : StepExit::Kind::kExited;
+  }
+  e.exit_code = static_cast<int>(r.get_int("code", -1));
+  if (long long us = r.get_int("started_us")) e.started_at = from_us(us);
+  if (long long us = r.get_int("finished_us")) e.finished_at = from_us(us);
+  return e;
+}
+
+}  // namespace tether::exec

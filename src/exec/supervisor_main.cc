@@ -1,0 +1,357 @@
+// tether-supervise NODE_DIR: runs one step and records how it ended, independently of the
+// engine that started it (as podman's conmon does). The engine may be killed at any moment;
+// this process is in its own session and keeps pumping the step's output into NODE_DIR and
+// writes NODE_DIR/exit when the step ends. See layout.h for the files.
+//
+// Kept small on purpose (libc and libstdc++ only): it starts once per step.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <string>
+
+#include "exec/layout.h"
+#include "exec/record.h"
+#include "exec/sandbox.h"
+
+namespace tether::exec {
+namespace {
+
+long long now_us() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+// Go's RFC3339Nano: fraction without trailing zeros, as kubectl logs --timestamps shows.
+std::string rfc3339_nano(const struct timespec& ts) {
+  struct tm tm;
+  time_t secs = ts.tv_sec;
+  ::gmtime_r(&secs, &tm);
+  char buf[64];
+  // snprintf, not strftime: strftime loads the time zone database, and this is UTC anyway.
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                        tm.tm_hour, tm.tm_min, tm.tm_sec);
+  if (ts.tv_nsec != 0) {
+    n += std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ".%09ld", ts.tv_nsec);
+    while (buf[n - 1] == '0') --n;
+  }
+  buf[n++] = 'Z';
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string rfc3339_us(long long us) {
+  struct timespec ts = {static_cast<time_t>(us / 1000000), 0};
+  return rfc3339_nano(ts);
+}
+
+void complain(const std::string& what) {
+  std::string line = "tether-supervise: " + what + "\n";
+  [[maybe_unused]] ssize_t n = ::write(2, line.data(), line.size());
+}
+
+// Both streams go to main.log, a timestamp per line; stdout also goes raw to `stdout`.
+class LogPump {
+ public:
+  LogPump(int log_fd, int stdout_fd) : log_fd_(log_fd), stdout_fd_(stdout_fd) {}
+
+  void feed(int stream, const char* data, size_t n) {
+    if (stream == 1) write_all(stdout_fd_, data, n);
+    std::string& part = partial_[stream - 1];
+    struct timespec ts;
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    std::string out;
+    size_t start = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (data[i] != '\n') continue;
+      append_line(&out, ts, part, data + start, i - start);
+      part.clear();
+      start = i + 1;
+    }
+    part.append(data + start, n - start);
+    if (part.size() >= kMaxLine) {  // a runaway line is split, as container runtimes do
+      append_line(&out, ts, part, nullptr, 0);
+      part.clear();
+    }
+    write_all(log_fd_, out.data(), out.size());
+  }
+
+  void finish(int stream) {
+    std::string& part = partial_[stream - 1];
+    if (part.empty()) return;
+    struct timespec ts;
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    std::string out;
+    append_line(&out, ts, part, nullptr, 0);
+    part.clear();
+    write_all(log_fd_, out.data(), out.size());
+  }
+
+ private:
+  static constexpr size_t kMaxLine = 64 * 1024;
+
+  static void append_line(std::string* out, const struct timespec& ts, const std::string& head, const char* tail,
+                          size_t n) {
+    *out += rfc3339_nano(ts);
+    *out += ' ';
+    *out += head;
+    out->append(tail ? tail : "", n);
+    *out += '\n';
+  }
+
+  static void write_all(int fd, const char* p, size_t n) {
+    while (n > 0) {
+      ssize_t w = ::write(fd, p, n);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return;
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+  }
+
+  int log_fd_, stdout_fd_;
+  std::string partial_[2];
+};
+
+class Supervisor {
+ public:
+  explicit Supervisor(std::string node_dir) : dir_(std::move(node_dir)) {}
+
+  int run() {
+    if (!lock()) return 1;
+    // Under the lock, so attach() cannot mark the node abandoned between this check and the
+    // fork: either it wrote `abandoned` first and we never run the step, or it finds the lock
+    // held and waits for us.
+    if (::access(path(node_file::kAbandoned).c_str(), F_OK) == 0) {
+      complain("the node was abandoned by the engine; not starting the step");
+      return 0;
+    }
+    started_us_ = now_us();
+    std::string spec_text, why;
+    if (!read_whole_file(path(node_file::kSpec), &spec_text)) return record_start_failure("cannot read the step spec: " + std::string(std::strerror(errno)));
+    if (!decode_spec(spec_text, &spec_, &why)) return record_start_failure("invalid step spec: " + why);
+    plan_ = plan_view(dir_, spec_.mounts, spec_.outputs, spec_.script);
+    if (::mkdir(path(node_file::kTmp).c_str(), 01777) != 0 && errno != EEXIST)
+      return record_start_failure("cannot create " + path(node_file::kTmp) + ": " + std::strerror(errno));
+    if (!open_files()) return record_start_failure("cannot open the log files in " + dir_ + ": " + std::strerror(errno));
+    if (!spawn()) return 1;
+    pump();
+    remove_unwritten_placeholders(plan_);
+    return record_exit() ? 0 : 1;
+  }
+
+ private:
+  std::string path(const char* name) const { return dir_ + "/" + name; }
+
+  bool lock() {
+    lock_fd_ = ::open(path(node_file::kLock).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    while (lock_fd_ >= 0 && ::flock(lock_fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        complain("cannot lock " + path(node_file::kLock) + ": " + std::strerror(errno));
+        return false;
+      }
+    }
+    if (lock_fd_ < 0) complain("cannot open " + path(node_file::kLock) + ": " + std::strerror(errno));
+    return lock_fd_ >= 0;
+  }
+
+  bool open_files() {
+    const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC;
+    log_fd_ = ::open(path(node_file::kLog).c_str(), flags, 0644);
+    stdout_fd_ = ::open(path(node_file::kStdout).c_str(), flags, 0644);
+    return log_fd_ >= 0 && stdout_fd_ >= 0 && ::pipe2(out_, O_CLOEXEC) == 0 && ::pipe2(err_, O_CLOEXEC) == 0;
+  }
+
+  bool spawn() {
+    int status[2];
+    if (::pipe2(status, O_CLOEXEC) != 0) return record_start_failure(std::string("pipe: ") + std::strerror(errno)) == 0;
+    step_pid_ = ::fork();
+    if (step_pid_ < 0) return record_start_failure(std::string("fork: ") + std::strerror(errno)) == 0;
+    if (step_pid_ == 0) {
+      ::close(status[0]);
+      run_step_child(dir_, spec_, plan_, ChildIo{out_[1], err_[1], status[1]});
+    }
+    ::close(status[1]);
+    ::close(out_[1]);
+    ::close(err_[1]);
+    write_started();
+    // Blocks until the child execs (end of file) or reports why it could not.
+    std::string report;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(status[0], buf, sizeof buf)) != 0) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;
+      report.append(buf, static_cast<size_t>(n));
+    }
+    ::close(status[0]);
+    if (!report.empty() && report[0] == kSharedViewFlag) {
+      shared_view_ = true;
+      report.erase(0, 1);
+    }
+    if (report.empty()) return true;
+    int ws;
+    while (::waitpid(step_pid_, &ws, 0) < 0 && errno == EINTR) {
+    }
+    drain_after_failure();
+    record_start_failure(report.substr(1));
+    return false;
+  }
+
+  void drain_after_failure() {
+    LogPump logs(log_fd_, stdout_fd_);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(err_[0], buf, sizeof buf)) > 0) logs.feed(2, buf, static_cast<size_t>(n));
+    logs.finish(2);
+  }
+
+  void write_started() {
+    Record r;
+    r.add("supervisor_pid", ::getpid());
+    r.add("supervisor_start", proc_start_time(::getpid()));
+    r.add("step_pid", step_pid_);
+    r.add("step_start", proc_start_time(step_pid_));
+    r.add("started_us", started_us_);
+    r.add("time", rfc3339_us(started_us_));
+    if (!write_file_replace(path(node_file::kStarted), r.encode()))
+      complain("cannot write " + path(node_file::kStarted) + ": " + std::strerror(errno));
+  }
+
+  // Signals sent to the supervisor (directly, or forwarded by the runner) go to the step's
+  // process group while the step is alive and unreaped, so its pid cannot have been reused.
+  void forward(const signalfd_siginfo& si) {
+    if (exited_ || static_cast<int>(si.ssi_signo) == SIGCHLD) return;
+    int sig = static_cast<int>(si.ssi_signo) == forward_signal() ? si.ssi_int : static_cast<int>(si.ssi_signo);
+    if (sig == SIGHUP) return;
+    if (sig > 0 && sig < NSIG) ::kill(-step_pid_, sig);
+  }
+
+  void pump() {
+    LogPump logs(log_fd_, stdout_fd_);
+    struct pollfd fds[3] = {{out_[0], POLLIN, 0}, {err_[0], POLLIN, 0}, {sig_fd_, POLLIN, 0}};
+    long long drain_until = 0;
+    char buf[65536];
+    while (fds[0].fd >= 0 || fds[1].fd >= 0 || !exited_) {
+      int timeout = -1;
+      if (exited_) {
+        // Output of processes that escaped the step's group (and keep its pipes) is not waited for.
+        long long left = drain_until - now_us();
+        if (left <= 0) break;
+        timeout = static_cast<int>(left / 1000) + 1;
+      }
+      int n = ::poll(fds, 3, timeout);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;
+      for (int s = 0; s < 2; ++s) {
+        if (fds[s].fd < 0 || !(fds[s].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t r = ::read(fds[s].fd, buf, sizeof buf);
+        if (r > 0) {
+          logs.feed(s + 1, buf, static_cast<size_t>(r));
+        } else if (r == 0 || errno != EINTR) {
+          logs.finish(s + 1);
+          ::close(fds[s].fd);
+          fds[s].fd = -1;
+        }
+      }
+      signalfd_siginfo si;
+      if (fds[2].revents & POLLIN && ::read(sig_fd_, &si, sizeof si) == sizeof si) forward(si);
+      if (!exited_ && step_ended()) {
+        reap();
+        drain_until = now_us() + 1000000;
+      }
+    }
+    for (int s = 0; s < 2; ++s) logs.finish(s + 1);
+  }
+
+  // Looks without reaping: the zombie leader keeps the step's process group id from being
+  // reused until reap() has killed what is left of the group.
+  bool step_ended() const {
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(step_pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0;
+  }
+
+  void reap() {
+    ::kill(-step_pid_, SIGKILL);
+    int ws = 0;
+    while (::waitpid(step_pid_, &ws, 0) < 0 && errno == EINTR) {
+    }
+    finished_us_ = now_us();
+    exit_code_ = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+    exited_ = true;
+  }
+
+  Record exit_record(const char* kind) const {
+    Record r;
+    r.add("kind", kind);
+    r.add("view", shared_view_ ? "shared" : "private");
+    r.add("started_us", started_us_);
+    r.add("finished_us", finished_us_ ? finished_us_ : now_us());
+    return r;
+  }
+
+  bool record_exit() {
+    Record r = exit_record("exited");
+    r.add("code", exit_code_);
+    if (write_file_replace(path(node_file::kExit), r.encode())) return true;
+    complain("cannot write " + path(node_file::kExit) + ": " + std::strerror(errno));
+    return false;
+  }
+
+  int record_start_failure(const std::string& message) {
+    Record r = exit_record("start_failed");
+    r.add("code", 127);
+    r.add("message", message);
+    if (write_file_replace(path(node_file::kExit), r.encode())) return 0;
+    complain("cannot write " + path(node_file::kExit) + ": " + std::strerror(errno));
+    return 1;
+  }
+
+ public:
+  bool block_signals() {
+    sigset_t set = supervisor_signals();
+    ::signal(SIGPIPE, SIG_IGN);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    sig_fd_ = ::signalfd(-1, &set, SFD_CLOEXEC);
+    return sig_fd_ >= 0;
+  }
+
+ private:
+  std::string dir_;
+  StepSpec spec_;
+  ViewPlan plan_;
+  int lock_fd_ = -1, log_fd_ = -1, stdout_fd_ = -1, sig_fd_ = -1;
+  int out_[2] = {-1, -1}, err_[2] = {-1, -1};
+  pid_t step_pid_ = -1;
+  bool exited_ = false, shared_view_ = false;
+  int exit_code_ = 0;
+  long long started_us_ = 0, finished_us_ = 0;
+};
+
+}  // namespace
+}  // namespace tether::exec
+
+int main(int argc, char** argv) {
+  if (argc != 2 || argv[1][0] != '/') {
+    std::fputs("usage: tether-supervise /absolute/node_dir\n", stderr);
+    return 2;
+  }
+  // The engine's descriptors are none of the step's business.
+  ::syscall(SYS_close_range, 3U, ~0U, 0U);
+  tether::exec::Supervisor supervisor(argv[1]);
+  if (!supervisor.block_signals()) {
+    tether::exec::complain(std::string("signalfd: ") + std::strerror(errno));
+    return 1;
+  }
+  return supervisor.run();
+}
