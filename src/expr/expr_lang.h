@@ -49,9 +49,10 @@ struct ExprAst {
 
   // The variables the expression reads, as dotted paths where the path is made only
   // of names (`inputs.parameters.x`, `steps.flip-coin.outputs.result` from
-  // `steps['flip-coin'].outputs.result`), else the bare identifier. Paths guarded by
-  // `??` or `?.` are left out, as Argo does when it decides whether an expression can be
-  // evaluated yet. Closure pointers and function names are not variables.
+  // `steps['flip-coin'].outputs.result`), else the bare identifier. A path guarded by
+  // `??` or `?.` contributes only its root name, as Argo does when it decides whether an
+  // expression can be evaluated yet. Closure pointers and function names are not
+  // variables.
   std::vector<std::string> identifiers() const;
 };
 

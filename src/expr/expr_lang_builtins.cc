@@ -819,36 +819,12 @@ Result<Value> want_time_arg(const Args& a, size_t k, const char* name) {
   return Value::time(*t);
 }
 
-// Civil date parts of a UTC instant.
-struct Civil {
-  int64_t year;
-  int month, day, hour, minute, second, weekday, yday;
-};
-Civil civil(int64_t ns) {
-  int64_t secs = ns >= 0 ? ns / 1000000000 : -((-ns + 999999999) / 1000000000);
-  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-  int64_t rem = secs - days * 86400;
-  std::chrono::sys_days sd{std::chrono::days{days}};
-  std::chrono::year_month_day ymd{sd};
-  std::chrono::sys_days jan1{std::chrono::year_month_day{ymd.year(), std::chrono::January, std::chrono::day{1}}};
-  Civil c;
-  c.year = static_cast<int>(ymd.year());
-  c.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
-  c.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
-  c.hour = static_cast<int>(rem / 3600);
-  c.minute = static_cast<int>(rem % 3600 / 60);
-  c.second = static_cast<int>(rem % 60);
-  c.weekday = static_cast<int>(std::chrono::weekday{sd}.c_encoding());
-  c.yday = static_cast<int>((sd - jan1).count()) + 1;
-  return c;
-}
-
 const std::map<std::string, Fn>& method_functions() {
   auto dur = [](double unit) {
     return [unit](Args& a) -> Result<Value> { return float_value(static_cast<double>(a[0].ns) / unit); };
   };
-  auto part = [](int Civil::*field) {
-    return [field](Args& a) -> Result<Value> { return int_value(civil(a[0].ns).*field); };
+  auto part = [](int TimeParts::*field) {
+    return [field](Args& a) -> Result<Value> { return int_value(time_parts(a[0].ns).*field); };
   };
   static const std::map<std::string, Fn> table = {
       {"duration.Seconds", dur(1e9)},
@@ -861,14 +837,14 @@ const std::map<std::string, Fn>& method_functions() {
       {"time.Unix", [](Args& a) -> Result<Value> { return int_value(a[0].ns >= 0 ? a[0].ns / 1000000000 : -((-a[0].ns + 999999999) / 1000000000)); }},
       {"time.UnixMilli", [](Args& a) -> Result<Value> { return int_value(a[0].ns / 1000000); }},
       {"time.UnixNano", [](Args& a) -> Result<Value> { return int_value(a[0].ns); }},
-      {"time.Year", [](Args& a) -> Result<Value> { return int_value(civil(a[0].ns).year); }},
-      {"time.Month", part(&Civil::month)},
-      {"time.Day", part(&Civil::day)},
-      {"time.Hour", part(&Civil::hour)},
-      {"time.Minute", part(&Civil::minute)},
-      {"time.Second", part(&Civil::second)},
-      {"time.Weekday", part(&Civil::weekday)},
-      {"time.YearDay", part(&Civil::yday)},
+      {"time.Year", [](Args& a) -> Result<Value> { return int_value(time_parts(a[0].ns).year); }},
+      {"time.Month", part(&TimeParts::month)},
+      {"time.Day", part(&TimeParts::day)},
+      {"time.Hour", part(&TimeParts::hour)},
+      {"time.Minute", part(&TimeParts::minute)},
+      {"time.Second", part(&TimeParts::second)},
+      {"time.Weekday", part(&TimeParts::weekday)},
+      {"time.YearDay", part(&TimeParts::yday)},
       {"time.UTC", [](Args& a) -> Result<Value> { return a[0]; }},
       {"time.Local", [](Args& a) -> Result<Value> { return a[0]; }},
       {"time.Format", [](Args& a) -> Result<Value> {

@@ -197,6 +197,8 @@ class Evaluator {
     }
     Value l = TRY(eval(n.kids[0].get()));
     Value r = TRY(eval(n.kids[1].get()));
+    coerce_time(l, r);
+    coerce_time(r, l);
     if (op == "==") return Value(Json(values_equal(l, r)));
     if (op == "!=") return Value(Json(!values_equal(l, r)));
     if (op == "<" || op == ">" || op == "<=" || op == ">=") return compare(n, l, r);
@@ -225,6 +227,13 @@ class Evaluator {
       return Value(out);
     }
     return arithmetic(n, l, r);
+  }
+
+  // Argo's environment holds timestamps (cronworkflow.lastScheduledTime) as time.Time;
+  // tether's holds RFC 3339 strings, which become times when met with a time.
+  static void coerce_time(Value& maybe_string, const Value& other) {
+    if (!other.is_time() || !maybe_string.is_string()) return;
+    if (auto t = parse_rfc3339(maybe_string.str())) maybe_string = Value::time(*t);
   }
 
   Result<Value> compare(const ExprNode& n, const Value& l, const Value& r) {
@@ -305,7 +314,8 @@ class Evaluator {
 
   Result<Value> ternary(const ExprNode& n) {
     Value c = TRY(eval(n.kids[0].get()));
-    bool b = TRY(truth(n, c, "?:"));
+    if (!c.is_bool()) return error_at(n, fmt::format("non-bool expression (type {}) used as condition", c.type_name()));
+    bool b = c.j.get<bool>();
     return eval(n.kids[b ? 1 : 2].get());
   }
 

@@ -26,6 +26,14 @@ std::string go_format_float(double f);
 // fmt.Sprint of a JSON value as Go would print the decoded value (maps as map[k:v]).
 std::string go_sprint(const Json& v);
 
+// The civil parts of a UTC instant given in nanoseconds since the epoch.
+struct TimeParts {
+  int64_t year;
+  int month, day, hour, minute, second, weekday, yday;  // weekday: 0 is Sunday
+  int64_t nanos;
+};
+TimeParts time_parts(int64_t unix_nanos);
+
 // Go's time.Format for a UTC instant given in nanoseconds since the epoch, with Go's
 // reference-time layouts ("2006-01-02T15:04:05Z07:00").
 std::string go_time_format(std::string_view layout, int64_t unix_nanos);

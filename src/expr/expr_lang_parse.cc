@@ -446,7 +446,7 @@ class Parser {
         args.push_back(std::move(left));
         left = call(ident, std::move(args));
       } else if (prev_op == "??" && op_tok.value != "??") {
-        fail_at(op_tok.pos, fmt::format("Operator ({}) and coalesce expressions (??) cannot be mixed. Wrap either by parentheses.", op_tok.value));
+        fail_at(op_tok.pos, fmt::format("Operator ({}) and coalesce expressions (?\?) cannot be mixed. Wrap either by parentheses.", op_tok.value));
         break;
       } else if (is_comparison(op_tok.value)) {
         left = comparison(std::move(left), op_tok, it->second.precedence);
@@ -513,6 +513,7 @@ class Parser {
 
   NodePtr ternary(NodePtr node) {
     while (!err_ && cur().is(Tok::kOperator, "?")) {
+      size_t pos = cur().pos;
       next();
       NodePtr then_node, else_node;
       if (!cur().is(Tok::kOperator, ":")) {
@@ -526,7 +527,6 @@ class Parser {
         else_node = expression(0);
       }
       std::vector<NodePtr> kids;
-      size_t pos = cur().pos;
       kids.push_back(std::move(node));
       kids.push_back(std::move(then_node));
       kids.push_back(std::move(else_node));
@@ -662,7 +662,7 @@ class Parser {
       std::string digits = v.substr(skip);
       unsigned long long x = std::strtoull(digits.c_str(), &end, base);
       if (digits.empty() || errno != 0 || *end != '\0' || x > static_cast<unsigned long long>(INT64_MAX)) {
-        fail_at(tok.pos, fmt::format("invalid {} literal: strconv.ParseInt: parsing {}: {}", what, go_quote(v),
+        fail(fmt::format("invalid {} literal: strconv.ParseInt: parsing {}: {}", what, go_quote(v),
                                      (errno == ERANGE || x > static_cast<unsigned long long>(INT64_MAX))
                                          ? "value out of range" : "invalid syntax"));
       }
@@ -674,8 +674,8 @@ class Parser {
       NodePtr n = make(K::kFloat, tok.pos);
       char* end = nullptr;
       n->float_value = std::strtod(v.c_str(), &end);
-      if (*end != '\0') fail_at(tok.pos, fmt::format("invalid float literal: strconv.ParseFloat: parsing {}: invalid syntax", go_quote(v)));
-      if (std::isinf(n->float_value)) fail_at(tok.pos, "float literal is too large");
+      if (*end != '\0') fail(fmt::format("invalid float literal: strconv.ParseFloat: parsing {}: invalid syntax", go_quote(v)));
+      if (std::isinf(n->float_value)) fail("float literal is too large");
       return n;
     }
     if (starts_with_ci(lower, "0b")) return int_node(2, 2, "binary");
@@ -787,12 +787,15 @@ class Parser {
   }
 
   NodePtr postfix(NodePtr node) {
+    // After `?.` the rest of the chain is nil-safe too: `a?.b.c` is nil when a is.
+    bool in_chain = false;
     while (!err_ && (cur().is(Tok::kOperator) || cur().is(Tok::kBracket))) {
       Token tok = cur();
-      bool optional = tok.value == "?.";
-      if (tok.value == "." || optional) {
+      in_chain = in_chain || tok.value == "?.";
+      bool optional = in_chain;
+      if (tok.value == "." || tok.value == "?.") {
         next();
-        if (optional && cur().is(Tok::kBracket, "[")) {
+        if (tok.value == "?." && cur().is(Tok::kBracket, "[")) {
           node = index(std::move(node), true);
           continue;
         }
@@ -815,7 +818,7 @@ class Parser {
           node = std::move(member);
         }
       } else if (tok.value == "[") {
-        node = index(std::move(node), false);
+        node = index(std::move(node), optional);
       } else {
         break;
       }
@@ -884,14 +887,17 @@ void collect_identifiers(const ExprNode& n, bool guarded, std::vector<std::strin
   if (n.kind == K::kIdent || n.kind == K::kMember) {
     if (auto path = member_path(n)) {
       bool is_member = n.kind == K::kMember;
-      if (!(guarded && is_member) && std::find(out.begin(), out.end(), *path) == out.end()) out.push_back(*path);
+      // A guarded path (`a.b.c ?? x`, `a?.b`) may be absent, but its root must exist.
+      std::string name = guarded && is_member ? path->substr(0, path->find('.')) : *path;
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
       if (is_member) return;  // the prefixes of a path are not separate variables
     }
   }
   if (n.kind == K::kCall) {
     // The callee is a function name, not a variable; a method call's receiver is.
     const ExprNode& callee = *n.kids[0];
-    if (callee.kind == K::kMember) collect_identifiers(*callee.kids[0], guarded, out);
+    bool sprig = callee.kind == K::kMember && callee.kids[0]->kind == K::kIdent && callee.kids[0]->str == "sprig";
+    if (callee.kind == K::kMember && !sprig) collect_identifiers(*callee.kids[0], guarded, out);
     for (size_t k = 1; k < n.kids.size(); ++k) {
       if (n.kids[k]) collect_identifiers(*n.kids[k], guarded, out);
     }

@@ -219,13 +219,9 @@ std::string go_rune_name(std::string_view s, size_t pos) {
 namespace tether::expr {
 namespace {
 
-struct Parts {
-  int64_t year;
-  int month, day, hour, minute, second, weekday, yday;
-  int64_t nanos;
-};
+}  // namespace
 
-Parts split_time(int64_t ns) {
+TimeParts time_parts(int64_t ns) {
   int64_t secs = ns >= 0 ? ns / 1000000000 : -((-(ns + 1)) / 1000000000) - 1;
   int64_t nanos = ns - secs * 1000000000;
   int64_t days = secs >= 0 ? secs / 86400 : -((-(secs + 1)) / 86400) - 1;
@@ -244,6 +240,8 @@ Parts split_time(int64_t ns) {
           nanos};
 }
 
+namespace {
+
 const char* const kMonths[] = {"January", "February", "March", "April", "May", "June", "July",
                                "August", "September", "October", "November", "December"};
 const char* const kDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
@@ -251,7 +249,7 @@ const char* const kDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursd
 }  // namespace
 
 std::string go_time_format(std::string_view layout, int64_t unix_nanos) {
-  Parts p = split_time(unix_nanos);
+  TimeParts p = time_parts(unix_nanos);
   std::string out;
   auto take = [&](std::string_view tok) {
     if (layout.substr(0, tok.size()) == tok) {

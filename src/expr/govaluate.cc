@@ -234,7 +234,8 @@ class Lexer {
   Result<std::optional<Token>> read_number() {
     Token t;
     t.kind = Kind::kNumeric;
-    if (s_[i_] == '0' && i_ + 2 < s_.size() + 1 && i_ + 1 < s_.size() && s_[i_ + 1] == 'x' && i_ + 2 <= s_.size()) {
+    // "0x" starts a hex number only when something follows the x, as in govaluate.
+    if (i_ + 2 < s_.size() && s_[i_] == '0' && s_[i_ + 1] == 'x') {
       i_ += 2;
       std::string hex;
       read_until(hex, false, true, [](unsigned char x) { return std::isxdigit(x) != 0; });
@@ -362,10 +363,14 @@ struct Node {
   std::string op;  // empty for a literal
   Value literal;
   std::unique_ptr<Node> left, right;
+  int height = 1;
 };
 using NodePtr = std::unique_ptr<Node>;
 
 constexpr int kMaxDepth = 200;
+// Operator chains (`a && b && ...`) grow the tree without nesting; evaluation recurses
+// over its height, so that is bounded too.
+constexpr int kMaxHeight = 1000;
 
 // Precedence levels from lowest to highest, as govaluate's planner chains them.
 enum Level { kSeparate, kTernaryLevel, kOr, kAnd, kCompare, kBitwise, kShift, kAdditive, kMultiplicative, kExponent, kLevels };
@@ -417,10 +422,11 @@ class Planner {
       NodePtr right = lvl + 1 < kLevels ? level(lvl + 1) : prefix();
       auto n = std::make_unique<Node>();
       n->op = op;
+      n->height = 1 + std::max(left ? left->height : 0, right ? right->height : 0);
       n->left = std::move(left);
       n->right = std::move(right);
       left = std::move(n);
-      if (++nodes_ > 100000) fail("expression is too long");
+      if (left->height > kMaxHeight) fail("expression is too long");
     }
     --depth_;
     return left;
@@ -432,6 +438,7 @@ class Planner {
       auto n = std::make_unique<Node>();
       n->op = "prefix" + t_[i_++].text;
       n->right = prefix();
+      n->height = 1 + (n->right ? n->right->height : 0);
       --depth_;
       return n;
     }
@@ -449,6 +456,7 @@ class Planner {
         --depth_;
         ++i_;  // the closing parenthesis; balance was checked when lexing
         n->op = "()";
+        n->height = 1 + (inner ? inner->height : 0);
         n->right = std::move(inner);
         return n;
       }
@@ -480,7 +488,6 @@ class Planner {
   const std::vector<Token>& t_;
   size_t i_ = 0;
   int depth_ = 0;
-  size_t nodes_ = 0;
   std::optional<Error> err_;
 };
 

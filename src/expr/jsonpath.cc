@@ -15,12 +15,18 @@ namespace {
 constexpr int kMaxDepth = 100;
 
 struct Segment {
-  enum class Kind { kNames, kIndexes, kSlice, kWildcard, kRecursive, kFilter } kind;
+  enum class Kind { kNames, kIndexes, kSlice, kWildcard, kRecursive, kFilter } kind = Kind::kNames;
   std::vector<std::string> names;
   std::vector<int64_t> indexes;
   std::optional<int64_t> start, end;
   int64_t step = 1;
   std::string filter;
+
+  static Segment of(Kind k) {
+    Segment s;
+    s.kind = k;
+    return s;
+  }
 };
 
 Error path_error(std::string_view path, std::string msg) { return invalid(fmt::format("jsonpath {}: {}", go_quote(path), msg)); }
@@ -36,7 +42,7 @@ class PathParser {
     while (i_ < p_.size()) {
       if (p_.substr(i_, 2) == "..") {
         i_ += 2;
-        out.push_back({Segment::Kind::kRecursive});
+        out.push_back(Segment::of(Segment::Kind::kRecursive));
         if (i_ < p_.size() && p_[i_] == '[') continue;
         out.push_back(TRY(dotted()));
       } else if (p_[i_] == '.') {
@@ -55,12 +61,12 @@ class PathParser {
   Result<Segment> dotted() {
     if (i_ < p_.size() && p_[i_] == '*') {
       ++i_;
-      return Segment{Segment::Kind::kWildcard};
+      return Segment::of(Segment::Kind::kWildcard);
     }
     size_t start = i_;
     while (i_ < p_.size() && p_[i_] != '.' && p_[i_] != '[') ++i_;
     if (i_ == start) return path_error(p_, fmt::format("expected a name at {}", start));
-    Segment s{Segment::Kind::kNames};
+    Segment s;
     s.names.emplace_back(p_.substr(start, i_ - start));
     return s;
   }
@@ -97,7 +103,7 @@ class PathParser {
     ++i_;  // [
     skip_space();
     if (i_ >= p_.size()) return path_error(p_, "unterminated '['");
-    Segment s{Segment::Kind::kNames};
+    Segment s;
     if (p_[i_] == '*') {
       ++i_;
       s.kind = Segment::Kind::kWildcard;
