@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -81,6 +82,34 @@ pid_t flock_holder(int fd) {
   return -1;
 }
 
+std::string new_token() {
+  uint64_t bits = 0;
+  if (::getrandom(&bits, sizeof bits, 0) != sizeof bits)
+    bits = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ ::getpid();
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(bits));
+  return buf;
+}
+
+// Writes the attempt's files into node_dir under its lock. The lock proves no supervisor of an
+// earlier attempt is running; one spawned earlier that has not locked yet will find the new
+// spec (another token) before `abandoned` goes away, and refuse. A node runs again in the same
+// directory when a run is retried.
+Status prepare_attempt(const std::string& dir, const StepSpec& spec, const std::optional<std::string>& script) {
+  const std::string lock_path = dir + "/" + node_file::kLock;
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock.valid()) return io_error("cannot open " + lock_path);
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+    return Error(ErrorCode::kConflict, "a supervisor of an earlier attempt still runs in " + dir);
+  if (script && !write_file_replace(dir + "/" + node_file::kScript, *script, 0755))
+    return io_error("cannot write " + dir + "/" + node_file::kScript);
+  if (!write_file_replace(dir + "/" + node_file::kSpec, encode_spec(spec)))
+    return io_error("cannot write " + dir + "/" + node_file::kSpec);
+  for (const char* name : {node_file::kExit, node_file::kStarted, node_file::kDeadline, node_file::kAbandoned})
+    if (::unlink((dir + "/" + name).c_str()) != 0 && errno != ENOENT) return io_error("cannot remove " + dir + "/" + name);
+  return ok_status();
+}
+
 // "host:<pid>:<start time>" as start() returns it.
 ProcessId parse_handle(const std::string& handle) {
   std::vector<std::string> parts = split(handle, ':');
@@ -146,12 +175,10 @@ Result<std::string> HostRunner::start(const StepInvocation& step) {
   spec.outputs = step.output_paths;
   spec.script = step.script.has_value();
   spec.private_view = options_.private_view;
+  spec.token = new_token();
 
   const std::string dir = step.node_dir;
-  if (step.script && !write_file_replace(dir + "/" + node_file::kScript, *step.script, 0755))
-    return io_error("cannot write " + dir + "/" + node_file::kScript);
-  if (!write_file_replace(dir + "/" + node_file::kSpec, encode_spec(spec)))
-    return io_error("cannot write " + dir + "/" + node_file::kSpec);
+  TRY_STATUS(prepare_attempt(dir, spec, step.script));
 
   // posix_spawn (vfork underneath) keeps the launch cheap however large the engine is. The
   // supervisor gets its own session, so neither a terminal's signals nor the engine's death
@@ -174,7 +201,7 @@ Result<std::string> HostRunner::start(const StepInvocation& step) {
   ::posix_spawn_file_actions_addopen(&actions, 2, supervisor_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   std::string program = options_.supervisor_path;
   std::string dir_arg = dir;
-  char* argv[] = {program.data(), dir_arg.data(), nullptr};
+  char* argv[] = {program.data(), dir_arg.data(), spec.token.data(), nullptr};
   pid_t pid = -1;
   int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv, environ);
   ::posix_spawn_file_actions_destroy(&actions);

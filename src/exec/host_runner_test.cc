@@ -119,6 +119,17 @@ class HostRunnerTest : public ::testing::Test {
     return done.empty() ? StepExit{} : done[0];
   }
 
+  // A supervisor run by hand, as one spawned by an engine that died would run; its exit status.
+  static int run_supervisor(std::string node_dir, std::string token) {
+    std::string program = TETHER_TEST_SUPERVISOR;
+    char* argv[] = {program.data(), node_dir.data(), token.data(), nullptr};
+    pid_t pid;
+    if (::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ) != 0) return -1;
+    int status = -1;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
   static std::map<std::string, StepExit> by_node(std::vector<StepExit> exits) {
     std::map<std::string, StepExit> m;
     for (auto& e : exits) m[e.node_id] = std::move(e);
@@ -264,6 +275,20 @@ TEST_F(HostRunnerTest, TopLevelFileOutputIsPrivateAndMissingWhenNotWritten) {
   EXPECT_FALSE(exists(outputs(exits["top-b"])["/tether-test-result.txt"]));
   EXPECT_EQ(slurp("/tether-test-result.txt"), "");  // the host only has the empty mount point
   ::unlink("/tether-test-result.txt");
+}
+
+TEST_F(HostRunnerTest, WithoutAPrivateViewPathsAreTheHostsOwn) {
+  HostRunnerOptions o = options();
+  o.private_view = false;  // what a host without namespaces gets
+  HostRunner r(o);
+  std::string out = root_ + "/shared-out.txt";
+  StepInvocation s = step("shared", {"sh", "-c", "pwd; echo shared > " + out});
+  s.output_paths = {out};
+  StepExit e = run_one(r, s);
+  EXPECT_EQ(e.exit_code, 0);
+  EXPECT_EQ(slurp(e.stdout_path), s.node_dir + "/tmp\n");
+  EXPECT_EQ(outputs(e)[out], out);
+  EXPECT_EQ(slurp(out), "shared\n");
 }
 
 TEST_F(HostRunnerTest, MissingCommandIsAStartFailureNamingCommandAndImage) {
@@ -444,17 +469,29 @@ TEST_F(HostRunnerTest, AttachToANodeWhoseSupervisorNeverRanMakesItLostForever) {
   EXPECT_TRUE(exists(s.node_dir + "/abandoned"));
 
   // The supervisor the crashed engine had spawned gets to run only now: it must refuse.
-  std::ofstream(s.node_dir + "/spec") << encode_spec(StepSpec{"", {"touch", marker}, {"PATH=/bin:/usr/bin"}, "", {}, {}, false, true});
-  std::string program = TETHER_TEST_SUPERVISOR;
-  char* argv[] = {program.data(), s.node_dir.data(), nullptr};
-  pid_t pid;
-  ASSERT_EQ(::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ), 0);
-  int status = -1;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::string token = "t1";
+  std::ofstream(s.node_dir + "/spec") << encode_spec(StepSpec{"", {"touch", marker}, {"PATH=/bin:/usr/bin"}, "", {}, {}, false, true, token});
+  EXPECT_EQ(run_supervisor(s.node_dir, token), 0);
   EXPECT_FALSE(exists(marker));
   EXPECT_FALSE(exists(s.node_dir + "/started"));
   EXPECT_FALSE(exists(s.node_dir + "/exit"));
+}
+
+TEST_F(HostRunnerTest, ARetryInTheSameNodeDirectoryStartsAfresh) {
+  HostRunner r(options());
+  StepInvocation s = step("again", {"sh", "-c", "echo first; exit 3"});
+  EXPECT_EQ(run_one(r, s).exit_code, 3);
+  std::ofstream(s.node_dir + "/abandoned") << "from an engine restart\n";
+  s.command = {"sh", "-c", "echo second"};
+  StepExit e = run_one(r, s);
+  EXPECT_EQ(e.kind, StepExit::Kind::kExited);
+  EXPECT_EQ(e.exit_code, 0);
+  EXPECT_EQ(slurp(e.stdout_path), "second\n");
+  // A supervisor spawned for the first attempt that only now gets going refuses to run.
+  std::string exit_record = slurp(s.node_dir + "/exit");
+  EXPECT_EQ(run_supervisor(s.node_dir, "first-attempt"), 0);
+  EXPECT_EQ(slurp(s.node_dir + "/exit"), exit_record);
+  EXPECT_EQ(slurp(e.stdout_path), "second\n");
 }
 
 TEST_F(HostRunnerTest, AttachAfterTheSupervisorDiedKillsTheOrphanAndReportsLost) {

@@ -21,6 +21,7 @@ std::string encode_spec(const StepSpec& spec) {
   for (const auto& o : spec.outputs) r.add("output", o);
   r.add("script", spec.script ? 1 : 0);
   r.add("private_view", spec.private_view ? 1 : 0);
+  r.add("token", spec.token);
   return r.encode();
 }
 
@@ -40,6 +41,7 @@ bool decode_spec(std::string_view text, StepSpec* out, std::string* why) {
     else if (k == "output") out->outputs.push_back(v);
     else if (k == "script") out->script = v == "1";
     else if (k == "private_view") out->private_view = v == "1";
+    else if (k == "token") out->token = v;
   }
   if (out->argv.empty()) {
     *why = "no command";

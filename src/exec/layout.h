@@ -87,6 +87,10 @@ struct StepSpec {
   std::vector<std::string> outputs;
   bool script = false;           // node_dir/script is appended to argv
   bool private_view = true;
+  // Names this attempt. The supervisor gets it on its command line and runs the spec only if
+  // they match, so a supervisor spawned for an earlier attempt in the same node_dir (by an
+  // engine that then died) can never run a later attempt's step a second time.
+  std::string token;
 };
 
 std::string encode_spec(const StepSpec& spec);

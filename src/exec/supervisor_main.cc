@@ -125,7 +125,7 @@ class LogPump {
 
 class Supervisor {
  public:
-  explicit Supervisor(std::string node_dir) : dir_(std::move(node_dir)) {}
+  Supervisor(std::string node_dir, std::string token) : dir_(std::move(node_dir)), token_(std::move(token)) {}
 
   int run() {
     if (!lock()) return 1;
@@ -140,6 +140,10 @@ class Supervisor {
     std::string spec_text, why;
     if (!read_whole_file(path(node_file::kSpec), &spec_text)) return record_start_failure("cannot read the step spec: " + std::string(std::strerror(errno)));
     if (!decode_spec(spec_text, &spec_, &why)) return record_start_failure("invalid step spec: " + why);
+    if (spec_.token != token_) {
+      complain("the step spec is for another attempt; not starting it");
+      return 0;
+    }
     plan_ = plan_view(dir_, spec_.mounts, spec_.outputs, spec_.script);
     if (::mkdir(path(node_file::kTmp).c_str(), 01777) != 0 && errno != EEXIST)
       return record_start_failure("cannot create " + path(node_file::kTmp) + ": " + std::strerror(errno));
@@ -195,6 +199,7 @@ class Supervisor {
       report.append(buf, static_cast<size_t>(n));
     }
     ::close(status[0]);
+    shared_view_ = !spec_.private_view;
     if (!report.empty() && report[0] == kSharedViewFlag) {
       shared_view_ = true;
       report.erase(0, 1);
@@ -327,7 +332,7 @@ class Supervisor {
   }
 
  private:
-  std::string dir_;
+  std::string dir_, token_;
   StepSpec spec_;
   ViewPlan plan_;
   int lock_fd_ = -1, log_fd_ = -1, stdout_fd_ = -1, sig_fd_ = -1;
@@ -342,13 +347,13 @@ class Supervisor {
 }  // namespace tether::exec
 
 int main(int argc, char** argv) {
-  if (argc != 2 || argv[1][0] != '/') {
-    std::fputs("usage: tether-supervise /absolute/node_dir\n", stderr);
+  if (argc != 3 || argv[1][0] != '/') {
+    std::fputs("usage: tether-supervise /absolute/node_dir token\n", stderr);
     return 2;
   }
   // The engine's descriptors are none of the step's business.
   ::syscall(SYS_close_range, 3U, ~0U, 0U);
-  tether::exec::Supervisor supervisor(argv[1]);
+  tether::exec::Supervisor supervisor(argv[1], argv[2]);
   if (!supervisor.block_signals()) {
     tether::exec::complain(std::string("signalfd: ") + std::strerror(errno));
     return 1;
