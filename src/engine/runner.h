@@ -30,6 +30,7 @@ struct StepMount {
 struct StepInvocation {
   std::string run_uid;
   std::string node_id;
+  std::string node_name;  // Argo's node name (wf[0].step), for messages and logs
   std::string pod_name;   // Argo's pod name, for {{pod.name}}, logs and container names
   std::string node_dir;   // host directory owned by this step; exists before start()
   std::string image;      // the host executor ignores it except to pick an interpreter

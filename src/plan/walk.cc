@@ -719,7 +719,8 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
       n->engine = {{"template", ptmpl},
                    {"podName", pod_name(p_.spec_.name, attempt_name, tname)},
                    {"captureResult", p_.capture_result_}};
-      if (shutting_down()) {
+      // Argo's shutdown: Stop still runs exit handlers; Terminate runs nothing new.
+      if (shutting_down() && !(p_.shutdown_ == "Stop" && opts.on_exit)) {
         n->phase = phase::kFailed;
         n->message = "Stopped with strategy '" + p_.shutdown_ + "'";
         n->finished_at = now_;

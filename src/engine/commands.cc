@@ -1,0 +1,246 @@
+// Commands from the API and the CLI, and adopting unfinished runs after a restart.
+#include <csignal>
+#include <random>
+
+#include "base/log.h"
+#include "engine/engine.h"
+
+namespace tether::engine {
+
+namespace {
+
+std::mt19937_64& rng() {
+  static std::mt19937_64 g{std::random_device{}()};
+  return g;
+}
+
+// Kubernetes' generateName suffix: five characters from an alphabet without vowels
+// and look-alikes.
+std::string name_suffix() {
+  static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  std::uniform_int_distribution<size_t> d(0, sizeof alphabet - 2);
+  std::string s;
+  for (int i = 0; i < 5; ++i) s += alphabet[d(rng())];
+  return s;
+}
+
+std::string uuid_v4() {
+  std::uniform_int_distribution<uint32_t> d;
+  uint8_t b[16];
+  for (int i = 0; i < 16; i += 4) {
+    uint32_t x = d(rng());
+    for (int k = 0; k < 4; ++k) b[i + k] = static_cast<uint8_t>(x >> (8 * k));
+  }
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+  std::string s;
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
+    s += hex[b[i] >> 4];
+    s += hex[b[i] & 15];
+  }
+  return s;
+}
+
+std::string str_at(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+plan::TemplateSource Engine::template_source(const std::string& namespace_) {
+  return [this, namespace_](bool cluster, const std::string& name) -> Result<Json> {
+    const char* kind = cluster ? "ClusterWorkflowTemplate" : "WorkflowTemplate";
+    auto obj = store_.get_object(kind, cluster ? std::string() : namespace_, name);
+    if (!obj.ok()) return obj.take_error();
+    if (!*obj) {
+      return not_found(std::string(cluster ? "clusterworkflowtemplates" : "workflowtemplates") +
+                       ".argoproj.io \"" + name + "\" not found");
+    }
+    return (*obj)->object;
+  };
+}
+
+std::unique_ptr<Engine::ActiveRun> Engine::make_active(RunRecord record, plan::RunState state) {
+  auto run = std::make_unique<ActiveRun>();
+  plan::RunSpec spec;
+  spec.workflow = record.workflow;
+  spec.uid = record.uid;
+  spec.name = record.name;
+  spec.namespace_ = record.namespace_;
+  if (!record.created_at.empty()) parse_rfc3339(record.created_at, &spec.created_at);
+  spec.templates = template_source(record.namespace_);
+  run->record = std::move(record);
+  run->state = std::move(state);
+  run->planner = std::make_unique<plan::Planner>(std::move(spec), run->state);
+  const Json& shutdown = run->planner->spec().workflow.contains("spec")
+                             ? run->planner->spec().workflow["spec"].value("shutdown", Json(""))
+                             : Json("");
+  if (shutdown.is_string() && !shutdown.get<std::string>().empty()) run->planner->shutdown(shutdown.get<std::string>());
+  return run;
+}
+
+void Engine::apply(Submit& c) {
+  Json wf = c.workflow;
+  if (!wf.is_object()) wf = Json::object();
+  Json& meta = wf["metadata"];
+  if (!meta.is_object()) meta = Json::object();
+  std::string ns = str_at(meta, "namespace");
+  if (ns.empty()) ns = "default";
+  std::string name = str_at(meta, "name");
+  auto reply_error = [&](Error e) {
+    auto fn = std::move(c.reply);
+    if (fn) replies_.push_back({[fn, e]() { fn(e); }});
+  };
+  if (name.empty()) {
+    std::string prefix = str_at(meta, "generateName");
+    if (prefix.empty()) return reply_error(invalid("metadata.name or metadata.generateName is required"));
+    // A clash with an existing run is unlikely but possible: draw again.
+    for (int i = 0; i < 10 && name.empty(); ++i) {
+      std::string candidate = prefix + name_suffix();
+      auto existing = store_.find_run(ns, candidate);
+      if (existing.ok() && !*existing) name = candidate;
+    }
+    if (name.empty()) return reply_error(Error(ErrorCode::kConflict, "could not generate a free name for " + prefix));
+  } else {
+    auto existing = store_.find_run(ns, name);
+    if (!existing.ok()) return reply_error(existing.take_error());
+    if (*existing) return reply_error(Error(ErrorCode::kConflict, "workflows.argoproj.io \"" + name + "\" already exists"));
+  }
+  WallTime now = clock_.now();
+  RunRecord rec;
+  rec.uid = uuid_v4();
+  rec.name = name;
+  rec.namespace_ = ns;
+  rec.phase = "Pending";
+  rec.created_at = format_rfc3339(now);
+  meta["name"] = name;
+  meta["namespace"] = ns;
+  meta["uid"] = rec.uid;
+  meta["creationTimestamp"] = rec.created_at;
+  if (!c.entrypoint_override.empty()) wf["spec"]["entrypoint"] = c.entrypoint_override;
+  rec.workflow = wf;
+  RunRecord reply_rec = rec;
+  auto run = make_active(std::move(rec), plan::RunState{});
+  run->state.run_changed = true;
+  runs_[reply_rec.uid] = std::move(run);
+  auto fn = std::move(c.reply);
+  if (fn) replies_.push_back({[fn, reply_rec]() { fn(reply_rec); }});
+}
+
+Engine::ActiveRun* Engine::find_active(const RunRef& ref) {
+  for (auto& [uid, run] : runs_)
+    if ((run->record.name == ref.name && run->record.namespace_ == ref.namespace_) || uid == ref.name) return run.get();
+  return nullptr;
+}
+
+// Argo's shutdown: the strategy goes into spec.shutdown (so a restarted engine keeps it);
+// running steps get SIGTERM, the runner escalates to SIGKILL after their grace period.
+void Engine::shutdown_run(ActiveRun& run, const std::string& strategy) {
+  run.planner->shutdown(strategy);
+  Json wf = run.planner->spec().workflow;
+  wf["spec"]["shutdown"] = strategy;
+  run.record.workflow = wf;
+  run.state.run_changed = true;
+  for (const auto& id : run.running) runner_.signal(id, SIGTERM);
+}
+
+void Engine::reply_later(std::function<void(Status)> fn, Status status) {
+  if (fn) replies_.push_back({[fn = std::move(fn), status]() { fn(status); }});
+}
+
+Status Engine::shutdown_active(const RunRef& ref, const std::string& strategy) {
+  ActiveRun* run = find_active(ref);
+  if (!run) return not_found("workflow " + ref.name + " is not running");
+  shutdown_run(*run, strategy);
+  return ok_status();
+}
+
+void Engine::apply(Stop& c) { reply_later(std::move(c.reply), shutdown_active(c.run, "Stop")); }
+
+void Engine::apply(Terminate& c) { reply_later(std::move(c.reply), shutdown_active(c.run, "Terminate")); }
+
+void Engine::apply(Delete& c) {
+  auto found = store_.find_run(c.run.namespace_, c.run.name);
+  if (!found.ok()) return reply_later(std::move(c.reply), found.take_error());
+  if (!*found) return reply_later(std::move(c.reply), not_found("workflow " + c.run.name + " not found"));
+  std::string uid = (*found)->uid;
+  if (ActiveRun* run = find_active(c.run)) {
+    for (const auto& id : run->running) runner_.signal(id, SIGKILL);
+    runs_.erase(uid);
+    timers_.erase(uid);
+  }
+  batch_.deleted_run_uids.push_back(uid);
+  auto removed = repo_.remove_prefix((*found)->name + "/");
+  if (!removed.ok()) log::warn("deleting artifacts of {}: {}", (*found)->name, removed.error().str());
+  reply_later(std::move(c.reply), ok_status());
+}
+
+void Engine::apply(Suspend& c) {
+  reply_later(std::move(c.reply),
+              Error(ErrorCode::kConflict, "suspending a running workflow is not supported by tether yet"));
+}
+
+void Engine::apply(Resume& c) {
+  ActiveRun* run = find_active(c.run);
+  if (!run) return reply_later(std::move(c.reply), not_found("workflow " + c.run.name + " is not running"));
+  for (auto& [id, n] : run->state.nodes) {
+    if (n.type != node_type::kSuspend || phase_fulfilled(n.phase)) continue;
+    n.phase = phase::kSucceeded;
+    n.finished_at = clock_.now();
+    run->state.changed.insert(id);
+  }
+  reply_later(std::move(c.reply), ok_status());
+}
+
+void Engine::apply(Retry& c) {
+  reply_later(std::move(c.reply),
+              Error(ErrorCode::kConflict, "retrying a finished workflow is not supported by tether yet"));
+}
+
+// Rebuilds every unfinished run from its record and nodes, as Argo's controller rebuilds
+// from status.nodes, and re-attaches every leaf whose intent to start was committed.
+Status Engine::recover() {
+  auto runs = TRY(store_.unfinished_runs());
+  for (auto& rec : runs) {
+    if (runs_.count(rec.uid)) continue;
+    auto nodes = TRY(store_.nodes(rec.uid));
+    if (rec.workflow.is_null()) {
+      auto full = TRY(store_.find_run(rec.namespace_, rec.uid));
+      if (full) rec.workflow = full->workflow;
+    }
+    plan::RunState state;
+    for (const auto& nr : nodes) state.nodes[nr.id] = node_from_json(nr.status);
+    state.phase = rec.phase == "Pending" ? std::string() : rec.phase;
+    state.message = rec.message;
+    WallTime t;
+    if (!rec.started_at.empty() && parse_rfc3339(rec.started_at, &t)) state.started_at = t;
+    if (rec.status.is_object() && rec.status.contains("outputs")) state.outputs = rec.status["outputs"];
+    std::string uid = rec.uid;
+    auto run = make_active(std::move(rec), std::move(state));
+    run->record.workflow = nullptr;
+    run->last_phase = run->record.phase;
+    for (auto& [id, n] : run->state.nodes) {
+      if (n.type != node_type::kPod || phase_fulfilled(n.phase)) continue;
+      if (!n.engine.is_object() || !n.engine.value("intent", false)) continue;
+      StepInvocation inv = invocation_from_json(n.engine.value("invocation", Json::object()));
+      auto st = runner_.attach(id, inv.node_dir, n.engine.value("handle", std::string()), inv);
+      if (!st.ok()) {
+        plan::LeafResult r;
+        r.kind = plan::LeafResult::Kind::kLost;
+        r.message = "lost: " + st.error().message;
+        r.finished_at = clock_.now();
+        run->planner->finish_leaf(id, r);
+        continue;
+      }
+      run->running.insert(id);
+    }
+    log::info("adopted run {} ({} steps running)", run->record.name, run->running.size());
+    runs_[uid] = std::move(run);
+  }
+  return ok_status();
+}
+
+}  // namespace tether::engine

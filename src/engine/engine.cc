@@ -1,0 +1,291 @@
+// The engine loop and its turn: commands, planning, one commit, starts, one wait, exits.
+#include "engine/engine.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+
+#include "base/log.h"
+
+namespace tether::engine {
+
+std::string run_dir(const std::string& home, const std::string& run_uid) { return home + "/runs/" + run_uid; }
+
+std::string node_dir(const std::string& home, const std::string& run_uid, const std::string& node_id) {
+  return run_dir(home, run_uid) + "/nodes/" + node_id;
+}
+
+Engine::Engine(Store& store, Runner& runner, ArtifactRepo& repo, const Clock& clock, EngineOptions options)
+    : store_(store), runner_(runner), repo_(repo), clock_(clock), options_(std::move(options)) {
+  wake_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+}
+
+Engine::~Engine() = default;
+
+void Engine::post(Command command) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inbox_.push_back(std::move(command));
+  }
+  uint64_t one = 1;
+  if (wake_fd_.valid()) (void)!::write(wake_fd_.get(), &one, sizeof one);
+}
+
+void Engine::request_shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_ = true;
+  }
+  uint64_t one = 1;
+  if (wake_fd_.valid()) (void)!::write(wake_fd_.get(), &one, sizeof one);
+}
+
+// The loop. Each turn ends in one wait for whatever comes first: a step ending (the
+// runner's fds), a command (the wake fd), or the nearest timer.
+Status Engine::run() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (shutdown_) break;
+    }
+    TRY_STATUS(run_once(std::chrono::hours(1)));
+    if (options_.idle_exit && runs_.empty() && to_start_.empty()) {
+      if (!idle_since_) idle_since_ = clock_.now();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (inbox_.empty() && clock_.now() - *idle_since_ >= *options_.idle_exit) break;
+    } else {
+      idle_since_.reset();
+    }
+  }
+  // Changes of the last turn (exits collected after its commit) are not lost.
+  plan_runs();
+  return commit_turn();
+}
+
+Status Engine::run_once(std::chrono::milliseconds max_wait) {
+  apply_commands();
+  plan_runs();
+  TRY_STATUS(commit_turn());
+  start_leaves();
+  wait_for_events(max_wait);
+  collect_exits();
+  return ok_status();
+}
+
+void Engine::apply_commands() {
+  std::vector<Command> commands;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    commands.swap(inbox_);
+  }
+  for (auto& c : commands) std::visit([this](auto& cmd) { apply(cmd); }, c);
+}
+
+namespace {
+
+int64_t spec_int(const Json& spec, const char* key) {
+  auto it = spec.find(key);
+  if (it == spec.end()) return 0;
+  if (it->is_number_integer()) return it->get<int64_t>();
+  if (it->is_string()) return std::strtoll(it->get<std::string>().c_str(), nullptr, 10);
+  return 0;
+}
+
+size_t running_leaves(const plan::RunState& st) {
+  size_t n = 0;
+  for (const auto& [id, node] : st.nodes)
+    if (node.type == node_type::kPod && node.phase == phase::kRunning) ++n;
+  return n;
+}
+
+}  // namespace
+
+// Plans every active run and turns its ready leaves into intents, as far as
+// spec.parallelism and the engine-wide limit allow.
+void Engine::plan_runs() {
+  size_t total_running = 0;
+  for (auto& [uid, run] : runs_) total_running += run->running.size();
+  for (auto& [uid, run] : runs_) {
+    if (run->finished) continue;
+    // A leaf that could not be started is decided at once, so its run moves on this turn.
+    for (int round = 0; round < 8; ++round) {
+      auto turn = run->planner->advance(clock_.now());
+      if (!turn.ok()) {
+        log::error("run {}: {}", run->record.name, turn.error().str());
+        run->state.phase = "Error";
+        run->state.message = turn.error().message;
+        run->state.finished_at = clock_.now();
+        run->state.run_changed = true;
+        run->finished = true;
+        break;
+      }
+      timers_[uid] = turn->wake_at;
+      if (turn->finished) {
+        run->finished = true;
+        break;
+      }
+      int64_t limit = spec_int(run->planner->exec_spec(), "parallelism");
+      size_t active = running_leaves(run->state);
+      bool decided = false;
+      for (const auto& id : turn->ready) {
+        if (limit > 0 && active >= static_cast<size_t>(limit)) break;
+        if (options_.max_parallel_steps > 0 && total_running >= static_cast<size_t>(options_.max_parallel_steps)) break;
+        plan::NodeStatus& node = run->state.nodes.at(id);
+        auto inv = build_invocation(*run, node);
+        if (!inv.ok()) {
+          plan::LeafResult r;
+          r.kind = plan::LeafResult::Kind::kStartFailed;
+          r.message = inv.error().message;
+          r.started_at = r.finished_at = clock_.now();
+          run->planner->finish_leaf(id, r);
+          decided = true;
+          continue;
+        }
+        mark_intent(*run, node, *inv);
+        to_start_.push_back({uid, id});
+        ++active;
+        ++total_running;
+      }
+      if (!decided) break;
+    }
+  }
+}
+
+namespace {
+
+std::string time_or_empty(const std::optional<WallTime>& t) { return t ? format_rfc3339(*t) : std::string(); }
+
+std::string progress_of(const plan::RunState& st) {
+  size_t done = 0, total = 0;
+  for (const auto& [id, n] : st.nodes) {
+    if (n.type != node_type::kPod) continue;
+    ++total;
+    if (phase_fulfilled(n.phase)) ++done;
+  }
+  return std::to_string(done) + "/" + std::to_string(total);
+}
+
+const std::map<std::string, std::string>& run_event_reasons() {
+  static const std::map<std::string, std::string> m = {
+      {"Running", "WorkflowRunning"}, {"Succeeded", "WorkflowSucceeded"},
+      {"Failed", "WorkflowFailed"},   {"Error", "WorkflowFailed"},
+  };
+  return m;
+}
+
+}  // namespace
+
+// Everything this turn changed, in one transaction; then the replies of its commands.
+Status Engine::commit_turn() {
+  Batch batch = std::move(batch_);
+  batch_ = Batch();
+  std::string now = format_rfc3339(clock_.now());
+  for (auto& [uid, run] : runs_) {
+    plan::RunState& st = run->state;
+    for (const auto& id : st.changed) {
+      auto it = st.nodes.find(id);
+      if (it == st.nodes.end()) continue;
+      const plan::NodeStatus& n = it->second;
+      batch.nodes.push_back({uid, id, to_json(n)});
+      if (n.type == node_type::kPod && phase_fulfilled(n.phase) && run->evented.insert(id).second) {
+        std::string msg = n.phase + " node " + n.name + (n.message.empty() ? "" : ": " + n.message);
+        batch.events.push_back({uid, id, now, n.phase == phase::kSucceeded ? "Normal" : "Warning",
+                                "WorkflowNode" + n.phase, msg});
+      }
+    }
+    st.changed.clear();
+    RunRecord& rec = run->record;
+    bool is_new = !rec.workflow.is_null();
+    if (!is_new && !st.run_changed) continue;
+    rec.phase = st.phase.empty() ? std::string("Pending") : st.phase;
+    rec.message = st.message;
+    rec.started_at = time_or_empty(st.started_at);
+    rec.finished_at = time_or_empty(st.finished_at);
+    rec.status = Json::object();
+    if (!st.outputs.is_null()) rec.status["outputs"] = st.outputs;
+    rec.status["progress"] = progress_of(st);
+    batch.runs.push_back(rec);
+    rec.workflow = nullptr;  // stored once; later updates keep it
+    st.run_changed = false;
+    if (rec.phase != run->last_phase) {
+      auto reason = run_event_reasons().find(rec.phase);
+      if (reason != run_event_reasons().end())
+        batch.events.push_back({uid, "", now, rec.phase == "Failed" || rec.phase == "Error" ? "Warning" : "Normal",
+                                reason->second,
+                                rec.phase == "Running" ? std::string("Workflow Running")
+                                                       : rec.message.empty() ? "Workflow completed" : rec.message});
+      run->last_phase = rec.phase;
+    }
+  }
+  if (!batch.empty()) {
+    auto st = store_.commit(batch);
+    if (!st.ok()) return Error(st.error().code, "store commit: " + st.error().message);
+  }
+  std::vector<Reply> replies;
+  replies.swap(replies_);
+  for (auto& r : replies) r.fn();
+  for (auto it = runs_.begin(); it != runs_.end();) {
+    if (it->second->finished && it->second->running.empty()) {
+      timers_.erase(it->first);
+      it = runs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return ok_status();
+}
+
+void Engine::wait_for_events(std::chrono::milliseconds max_wait) {
+  bool busy = !to_start_.empty();
+  for (auto& [uid, run] : runs_) busy = busy || !run->state.changed.empty() || run->state.run_changed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    busy = busy || !inbox_.empty() || shutdown_;
+  }
+  auto timeout = busy ? std::chrono::milliseconds(0) : max_wait;
+  if (auto t = next_timer()) {
+    auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*t - clock_.now());
+    timeout = std::max(std::chrono::milliseconds(0), std::min(timeout, until + std::chrono::milliseconds(1)));
+  }
+  if (options_.idle_exit && runs_.empty()) timeout = std::min(timeout, *options_.idle_exit);
+  std::vector<pollfd> fds;
+  for (int fd : runner_.wait_fds()) fds.push_back({fd, POLLIN, 0});
+  if (wake_fd_.valid()) fds.push_back({wake_fd_.get(), POLLIN, 0});
+  timespec ts{static_cast<time_t>(timeout.count() / 1000), static_cast<long>((timeout.count() % 1000) * 1000000)};
+  int rc = ::ppoll(fds.data(), fds.size(), &ts, nullptr);
+  if (rc < 0 && errno != EINTR) log::warn("ppoll: {}", strerror(errno));
+  uint64_t drained;
+  if (wake_fd_.valid()) (void)!::read(wake_fd_.get(), &drained, sizeof drained);
+}
+
+std::optional<WallTime> Engine::next_timer() const {
+  std::optional<WallTime> t = runner_.next_wakeup();
+  for (const auto& [uid, w] : timers_)
+    if (w && (!t || *w < *t)) t = w;
+  return t;
+}
+
+// Records the end of every step the runner reports.
+void Engine::collect_exits() {
+  for (const StepExit& exit : runner_.poll()) {
+    for (auto& [uid, run] : runs_) {
+      if (!run->running.count(exit.node_id)) continue;
+      run->running.erase(exit.node_id);
+      auto it = run->state.nodes.find(exit.node_id);
+      if (it == run->state.nodes.end()) break;
+      plan::LeafResult r = read_exit(*run, it->second, exit);
+      const std::string& strategy = run->planner->shutdown_strategy();
+      if (!strategy.empty() && !(r.kind == plan::LeafResult::Kind::kExited && r.exit_code == 0)) {
+        r.kind = plan::LeafResult::Kind::kStopped;
+        r.message = "Stopped with strategy '" + strategy + "'";
+      }
+      run->planner->finish_leaf(exit.node_id, r);
+      break;
+    }
+  }
+}
+
+}  // namespace tether::engine

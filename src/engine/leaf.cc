@@ -1,0 +1,398 @@
+// Leaves: from a processed template to a StepInvocation, inputs staged into the node's
+// directory, and outputs (result, parameters, artifacts) read back after the step ends.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "engine/engine.h"
+
+namespace tether::engine {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const Json& at(const Json& j, const char* key) {
+  static const Json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+std::string str(const Json& j, const char* key) {
+  const Json& v = at(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+std::vector<std::string> strings(const Json& j) {
+  std::vector<std::string> out;
+  if (!j.is_array()) return out;
+  for (const auto& v : j) out.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+  return out;
+}
+
+// The main container of a container or script template.
+const Json& main_container(const Json& tmpl) {
+  const Json& c = at(tmpl, "container");
+  return c.is_object() ? c : at(tmpl, "script");
+}
+
+std::optional<int64_t> seconds_of(const Json& v) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_string() && !v.get<std::string>().empty()) {
+    char* end = nullptr;
+    long long x = std::strtoll(v.get<std::string>().c_str(), &end, 10);
+    if (end && *end == '\0') return x;
+  }
+  return std::nullopt;
+}
+
+Status make_dirs(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return Error(ErrorCode::kIo, "creating " + path + ": " + ec.message());
+  return ok_status();
+}
+
+Result<std::string> read_all(const std::string& path) { return read_file(path); }
+
+}  // namespace
+
+Json invocation_to_json(const StepInvocation& s) {
+  Json mounts = Json::array();
+  for (const auto& m : s.mounts) mounts.push_back({{"path", m.path}, {"hostPath", m.host_path}, {"readOnly", m.read_only}});
+  Json env = Json::array();
+  for (const auto& [k, v] : s.env) env.push_back({k, v});
+  Json j = {{"runUid", s.run_uid},     {"nodeId", s.node_id},     {"nodeName", s.node_name}, {"podName", s.pod_name},
+            {"nodeDir", s.node_dir},   {"image", s.image},        {"command", s.command},
+            {"env", env},              {"workingDir", s.working_dir}, {"mounts", mounts},
+            {"outputPaths", s.output_paths}, {"terminationGraceSeconds", s.termination_grace_seconds}};
+  if (s.script) j["script"] = *s.script;
+  if (s.deadline) j["deadline"] = format_rfc3339(*s.deadline);
+  return j;
+}
+
+StepInvocation invocation_from_json(const Json& j) {
+  StepInvocation s;
+  s.run_uid = str(j, "runUid");
+  s.node_id = str(j, "nodeId");
+  s.node_name = str(j, "nodeName");
+  s.pod_name = str(j, "podName");
+  s.node_dir = str(j, "nodeDir");
+  s.image = str(j, "image");
+  s.command = strings(at(j, "command"));
+  if (at(j, "env").is_array())
+    for (const auto& e : j["env"])
+      if (e.is_array() && e.size() == 2) s.env.emplace_back(e[0].get<std::string>(), e[1].get<std::string>());
+  s.working_dir = str(j, "workingDir");
+  if (at(j, "script").is_string()) s.script = j["script"].get<std::string>();
+  if (at(j, "mounts").is_array())
+    for (const auto& m : j["mounts"]) s.mounts.push_back({str(m, "path"), str(m, "hostPath"), m.value("readOnly", false)});
+  s.output_paths = strings(at(j, "outputPaths"));
+  WallTime t;
+  if (!str(j, "deadline").empty() && parse_rfc3339(str(j, "deadline"), &t)) s.deadline = t;
+  s.termination_grace_seconds = j.value("terminationGraceSeconds", 30);
+  return s;
+}
+
+// Looks up a ConfigMap key or a Secret key for env and volumes.
+static Result<std::optional<std::string>> lookup_key(Store& store, const std::string& ns, bool secret,
+                                                     const Json& ref) {
+  std::string name = str(ref, "name");
+  std::string key = str(ref, "key");
+  bool optional = at(ref, "optional").is_boolean() && ref["optional"].get<bool>();
+  std::map<std::string, std::string> data;
+  if (secret) {
+    auto s = TRY(store.get_secret(ns, name));
+    if (!s) {
+      if (optional) return std::optional<std::string>();
+      return not_found("secret \"" + name + "\" not found");
+    }
+    data = *s;
+  } else {
+    auto o = TRY(store.get_object("ConfigMap", ns, name));
+    if (!o) {
+      if (optional) return std::optional<std::string>();
+      return not_found("configmap \"" + name + "\" not found");
+    }
+    const Json& d = at(o->object, "data");
+    if (d.is_object())
+      for (auto it = d.begin(); it != d.end(); ++it) data[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+  }
+  if (key.empty()) {
+    Json all = data;
+    return std::optional<std::string>(all.dump());
+  }
+  auto it = data.find(key);
+  if (it == data.end()) {
+    if (optional) return std::optional<std::string>();
+    return not_found("couldn't find key " + key + " in " + (secret ? "Secret " : "ConfigMap ") + ns + "/" + name);
+  }
+  return std::optional<std::string>(it->second);
+}
+
+Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus& node) {
+  const Json& tmpl = plan::Planner::leaf_template(node);
+  const Json& c = main_container(tmpl);
+  const std::string& ns = run.record.namespace_;
+  StepInvocation inv;
+  inv.run_uid = run.record.uid;
+  inv.node_id = node.id;
+  inv.node_name = node.name;
+  inv.pod_name = str(node.engine, "podName");
+  inv.node_dir = node_dir(options_.home, run.record.uid, node.id);
+  inv.image = str(c, "image");
+  inv.command = strings(at(c, "command"));
+  if (at(tmpl, "script").is_object()) {
+    inv.script = str(c, "source");
+  } else {
+    for (auto& a : strings(at(c, "args"))) inv.command.push_back(a);
+  }
+  inv.working_dir = str(c, "workingDir");
+
+  // Environment: values, ConfigMap and Secret keys, the pod's own fields.
+  if (at(c, "envFrom").is_array()) {
+    for (const auto& src : c["envFrom"]) {
+      bool secret = at(src, "secretRef").is_object();
+      const Json& ref = secret ? src["secretRef"] : at(src, "configMapRef");
+      if (!ref.is_object()) continue;
+      Json whole = {{"name", str(ref, "name")}, {"optional", at(ref, "optional")}};
+      auto all = TRY(lookup_key(store_, ns, secret, whole));
+      if (!all) continue;
+      auto parsed = parse_json(*all);
+      if (parsed.ok())
+        for (auto it = parsed->begin(); it != parsed->end(); ++it)
+          inv.env.emplace_back(str(src, "prefix") + it.key(), it->get<std::string>());
+    }
+  }
+  if (at(c, "env").is_array()) {
+    for (const auto& e : c["env"]) {
+      std::string name = str(e, "name");
+      const Json& from = at(e, "valueFrom");
+      if (!from.is_object()) {
+        inv.env.emplace_back(name, str(e, "value"));
+        continue;
+      }
+      if (at(from, "configMapKeyRef").is_object() || at(from, "secretKeyRef").is_object()) {
+        bool secret = at(from, "secretKeyRef").is_object();
+        auto v = TRY(lookup_key(store_, ns, secret, secret ? from["secretKeyRef"] : from["configMapKeyRef"]));
+        if (v) inv.env.emplace_back(name, *v);
+      } else if (at(from, "fieldRef").is_object()) {
+        static const std::map<std::string, std::string> none;
+        std::string path = str(from["fieldRef"], "fieldPath");
+        if (path == "metadata.name") inv.env.emplace_back(name, inv.pod_name);
+        else if (path == "metadata.namespace") inv.env.emplace_back(name, ns);
+        else if (path == "metadata.uid") inv.env.emplace_back(name, node.id);
+        else inv.env.emplace_back(name, "");
+      }
+    }
+  }
+
+  // Input artifacts are staged under the node's directory and bound at their path.
+  const Json& in_arts = at(at(tmpl, "inputs"), "artifacts");
+  if (in_arts.is_array())
+    for (const auto& a : in_arts)
+      if (!str(a, "path").empty())
+        inv.mounts.push_back({str(a, "path"), inv.node_dir + "/inputs/" + str(a, "name"), false});
+
+  // Volumes: emptyDir per node; volumeClaimTemplates per run (shared by its steps, as a
+  // PVC is); a named claim per $TETHER_HOME; configMap/secret as files.
+  std::map<std::string, Json> volumes;
+  for (const Json* list : {&at(tmpl, "volumes"), &at(run.planner->exec_spec(), "volumes")})
+    if (list->is_array())
+      for (const auto& v : *list) volumes.emplace(str(v, "name"), v);
+  const Json& claims = at(run.planner->exec_spec(), "volumeClaimTemplates");
+  if (claims.is_array())
+    for (const auto& v : claims) volumes.emplace(str(at(v, "metadata"), "name"), Json{{"claimTemplate", true}});
+  if (at(c, "volumeMounts").is_array()) {
+    for (const auto& m : c["volumeMounts"]) {
+      std::string vname = str(m, "name");
+      auto it = volumes.find(vname);
+      if (it == volumes.end()) return invalid("volume '" + vname + "' not found");
+      const Json& v = it->second;
+      std::string host;
+      if (v.value("claimTemplate", false)) host = run_dir(options_.home, run.record.uid) + "/volumes/" + vname;
+      else if (at(v, "persistentVolumeClaim").is_object())
+        host = options_.home + "/volumes/" + str(v["persistentVolumeClaim"], "claimName");
+      else
+        host = inv.node_dir + "/volumes/" + vname;
+      if (!str(m, "subPath").empty()) host += "/" + str(m, "subPath");
+      inv.mounts.push_back({str(m, "mountPath"), host, at(m, "readOnly").is_boolean() && m["readOnly"].get<bool>()});
+    }
+  }
+
+  const Json& outs = at(tmpl, "outputs");
+  if (at(outs, "parameters").is_array())
+    for (const auto& p : outs["parameters"])
+      if (!str(at(p, "valueFrom"), "path").empty()) inv.output_paths.push_back(str(p["valueFrom"], "path"));
+  if (at(outs, "artifacts").is_array())
+    for (const auto& a : outs["artifacts"])
+      if (!str(a, "path").empty()) inv.output_paths.push_back(str(a, "path"));
+
+  WallTime now = clock_.now();
+  if (auto secs = seconds_of(at(tmpl, "activeDeadlineSeconds"))) inv.deadline = now + std::chrono::seconds(*secs);
+  if (auto secs = seconds_of(at(run.planner->exec_spec(), "activeDeadlineSeconds")); secs && run.state.started_at) {
+    WallTime wf_deadline = *run.state.started_at + std::chrono::seconds(*secs);
+    if (!inv.deadline || wf_deadline < *inv.deadline) inv.deadline = wf_deadline;
+  }
+  return inv;
+}
+
+void Engine::mark_intent(ActiveRun& run, plan::NodeStatus& node, const StepInvocation& inv) {
+  node.engine["intent"] = true;
+  node.engine["nodeDir"] = inv.node_dir;
+  node.engine["invocation"] = invocation_to_json(inv);
+  run.state.changed.insert(node.id);
+}
+
+// Creates the node's directories and puts every input artifact and volume file in place.
+Status Engine::stage_inputs(ActiveRun& run, const plan::NodeStatus& node, StepInvocation& inv) {
+  TRY_STATUS(make_dirs(inv.node_dir));
+  const Json& tmpl = plan::Planner::leaf_template(node);
+  const Json& in_arts = at(at(tmpl, "inputs"), "artifacts");
+  if (in_arts.is_array()) {
+    TRY_STATUS(make_dirs(inv.node_dir + "/inputs"));
+    for (const auto& a : in_arts) {
+      std::string name = str(a, "name");
+      std::string dest = inv.node_dir + "/inputs/" + name;
+      bool optional = at(a, "optional").is_boolean() && a["optional"].get<bool>();
+      int mode = at(a, "mode").is_number_integer() ? a["mode"].get<int>() : -1;
+      if (at(a, "raw").is_object()) {
+        TRY_STATUS(write_file_atomic(dest, str(a["raw"], "data"), mode >= 0 ? mode : 0644));
+      } else if (at(a, "local").is_object()) {
+        std::string key = str(a["local"], "key");
+        auto exists = TRY(repo_.exists(key));
+        if (!exists && optional) {
+          std::erase_if(inv.mounts, [&](const StepMount& m) { return m.host_path == dest; });
+          continue;
+        }
+        auto st = repo_.load({key, dest, str(a, "subPath"), mode});
+        if (!st.ok()) return Error(st.error().code, "inputs.artifacts." + name + ": " + st.error().message);
+      } else if (optional) {
+        std::erase_if(inv.mounts, [&](const StepMount& m) { return m.host_path == dest; });
+      } else {
+        std::string kind;
+        for (auto it = a.begin(); it != a.end(); ++it)
+          if (it->is_object() && it.key() != "archive") kind = it.key();
+        return invalid("inputs.artifacts." + name + ": artifact location " + (kind.empty() ? "(none)" : kind) +
+                       " is not supported by tether");
+      }
+    }
+  }
+  for (const auto& m : inv.mounts) {
+    if (starts_with(m.host_path, inv.node_dir + "/inputs/")) continue;
+    TRY_STATUS(make_dirs(m.host_path));
+  }
+  (void)run;
+  return ok_status();
+}
+
+void Engine::start_leaves() {
+  std::vector<PendingStart> starts;
+  starts.swap(to_start_);
+  for (const auto& s : starts) {
+    auto rit = runs_.find(s.run_uid);
+    if (rit == runs_.end()) continue;
+    ActiveRun& run = *rit->second;
+    plan::NodeStatus& node = run.state.nodes.at(s.node_id);
+    StepInvocation inv = invocation_from_json(node.engine.value("invocation", Json::object()));
+    auto fail = [&](const std::string& msg) {
+      plan::LeafResult r;
+      r.kind = plan::LeafResult::Kind::kStartFailed;
+      r.message = msg;
+      r.started_at = r.finished_at = clock_.now();
+      run.planner->finish_leaf(s.node_id, r);
+    };
+    if (auto st = stage_inputs(run, node, inv); !st.ok()) {
+      fail(st.error().message);
+      continue;
+    }
+    auto handle = runner_.start(inv);
+    if (!handle.ok()) {
+      fail(handle.error().message);
+      continue;
+    }
+    node.engine["handle"] = *handle;
+    run.planner->start_leaf(s.node_id, clock_.now());
+    run.running.insert(s.node_id);
+  }
+}
+
+namespace {
+
+std::string host_path_of(const StepExit& exit, const std::string& path) {
+  for (const auto& [p, host] : exit.output_host_paths)
+    if (p == path) return host;
+  return {};
+}
+
+}  // namespace
+
+plan::LeafResult Engine::read_exit(ActiveRun& run, const plan::NodeStatus& node, const StepExit& exit) {
+  using K = plan::LeafResult::Kind;
+  plan::LeafResult r;
+  static const std::map<StepExit::Kind, K> kinds = {{StepExit::Kind::kExited, K::kExited},
+                                                    {StepExit::Kind::kStartFailed, K::kStartFailed},
+                                                    {StepExit::Kind::kLost, K::kLost},
+                                                    {StepExit::Kind::kDeadline, K::kDeadline}};
+  r.kind = kinds.at(exit.kind);
+  r.exit_code = exit.exit_code;
+  r.message = exit.message;
+  r.started_at = exit.started_at;
+  r.finished_at = exit.finished_at ? exit.finished_at : std::optional<WallTime>(clock_.now());
+  if (r.kind == K::kStartFailed || r.kind == K::kLost) return r;
+
+  if (!exit.stdout_path.empty() && node.engine.value("captureResult", true)) {
+    auto text = read_all(exit.stdout_path);
+    r.stdout_text = text.ok() ? *text : std::string();
+  }
+  const Json& tmpl = plan::Planner::leaf_template(node);
+  const Json& outs = at(tmpl, "outputs");
+  if (at(outs, "parameters").is_array()) {
+    for (const auto& p : outs["parameters"]) {
+      std::string path = str(at(p, "valueFrom"), "path");
+      if (path.empty()) continue;
+      std::string host = host_path_of(exit, path);
+      auto text = host.empty() ? Result<std::string>(not_found(path)) : read_all(host);
+      r.parameter_files[str(p, "name")] = text.ok() ? std::optional<std::string>(*text) : std::nullopt;
+    }
+  }
+  if (at(outs, "artifacts").is_array()) {
+    for (const auto& a : outs["artifacts"]) {
+      std::string path = str(a, "path");
+      if (path.empty()) continue;
+      std::string host = host_path_of(exit, path);
+      std::error_code ec;
+      bool optional = at(a, "optional").is_boolean() && a["optional"].get<bool>();
+      if (host.empty() || !fs::exists(host, ec)) {
+        if (!optional && exit.exit_code == 0 && r.artifact_error.empty())
+          r.artifact_error = "open " + path + ": no such file or directory";
+        continue;
+      }
+      bool archived = !at(at(a, "archive"), "none").is_object();
+      SaveRequest req;
+      req.src = host;
+      req.key = plan::artifact_key(run.record.name, str(node.engine, "podName"), str(a, "name"), archived);
+      req.archive = archived ? ArchiveMode::kTarGz : ArchiveMode::kNone;
+      const Json& level = at(at(at(a, "archive"), "tar"), "compressionLevel");
+      if (level.is_number_integer()) req.compression_level = level.get<int>();
+      auto st = repo_.save(req);
+      if (!st.ok()) {
+        if (r.artifact_error.empty()) r.artifact_error = "failed to save outputs: " + st.error().message;
+        continue;
+      }
+      Json saved = a;
+      saved.erase("optional");
+      saved["local"] = {{"key", req.key}};
+      r.artifacts.push_back(saved);
+    }
+  }
+  return r;
+}
+
+}  // namespace tether::engine
