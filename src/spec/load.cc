@@ -180,14 +180,44 @@ template <typename T> struct GoType<std::vector<T>> {
 // ---------------------------------------------------------------------------------------------
 // Scalars and containers.
 
+// Argo converts YAML to JSON without looking at the target type, so a plain `1` or `yes`
+// in a string field is a number or a boolean, and an error, exactly as with argo lint.
 void dec(Decoder& d, const Node& n, std::string& out) {
   if (n.is_null()) return;
-  if (!n.is_scalar()) return d.type_error(n, "string");
   Json v = n.scalar_value();
-  if (v.is_string()) out = v.get<std::string>();
+  if (!n.is_scalar() || !v.is_string()) return d.type_error(n, "string");
+  out = v.get<std::string>();
+}
+
+// Argo's AnyString (parameter values, defaults, enums): numbers and booleans become their
+// text; other JSON leaves it empty, as its UnmarshalJSON does.
+struct AnyString {
+  std::optional<std::string>& out;
+};
+std::string go_format_f(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 9.2e18) return std::to_string(static_cast<int64_t>(v));
+  return fmt::format("{}", v);
+}
+void dec_any(const Node& n, std::string& out) {
+  Json v = n.scalar_value();
+  if (!n.is_scalar()) out.clear();
+  else if (v.is_string()) out = v.get<std::string>();
   else if (v.is_boolean()) out = v.get<bool>() ? "true" : "false";
   else if (v.is_number_integer() || v.is_number_unsigned()) out = v.dump();
-  else if (v.is_number_float()) out = n.scalar;
+  else if (v.is_number_float()) out = go_format_f(v.get<double>());
+}
+void dec(Decoder&, const Node& n, AnyString& a) {
+  if (n.is_null()) return;
+  a.out.emplace();
+  dec_any(n, *a.out);
+}
+struct AnyStringList {
+  std::vector<std::string>& out;
+};
+void dec(Decoder& d, const Node& n, AnyStringList& a) {
+  if (n.is_null()) return;
+  if (!n.is_seq()) return d.type_error(n, "[]v1alpha1.AnyString");
+  for (const auto& item : n.items) dec_any(item, a.out.emplace_back());
 }
 
 void dec(Decoder& d, const Node& n, bool& out) {
@@ -318,6 +348,11 @@ class Fields {
       dec(d_, *v, out);
     }
     return v;
+  }
+
+  template <typename T>
+  const Node* operator()(std::string_view key, T&& out) {
+    return (*this)(key, out);
   }
 
   // Marks `key` as known and returns its value without decoding it.
@@ -603,7 +638,7 @@ void dec(Decoder& d, const Node& n, ValueFrom& o) {
   f("supplied", o.supplied);
   f("configMapKeyRef", o.config_map_key_ref);
   f("expression", o.expression);
-  f("default", o.default_value);
+  f("default", AnyString{o.default_value});
   f.done();
 }
 
@@ -611,12 +646,12 @@ void dec(Decoder& d, const Node& n, Parameter& o) {
   Fields f(d, n, o);
   if (!f) return;
   f("name", o.name);
-  f("value", o.value);
-  f("default", o.default_value);
+  f("value", AnyString{o.value});
+  f("default", AnyString{o.default_value});
   f("valueFrom", o.value_from);
   f("globalName", o.global_name);
-  f("enum", o.enum_values);
-  f("description", o.description);
+  f("enum", AnyStringList{o.enum_values});
+  f("description", AnyString{o.description});
   f.done();
 }
 
@@ -1082,7 +1117,9 @@ void dec(Decoder& d, const Node& n, Template& o) {
     const Node* v = f.take(k.key);
     if (!v || v->is_null()) continue;
     if (kind_node) {
-      d.fail(v->pos, fmt::format("templates.{} multiple template types specified", o.name));
+      d.fail(v->pos, fmt::format("templates.{} multiple template types specified. choose one of: container, "
+                                    "containerSet, steps, script, resource, dag, suspend, template, template ref",
+                                    o.name));
       return;
     }
     kind_node = v;
@@ -1447,8 +1484,9 @@ Result<Document> decode_document(const Node& node, const DecodeOptions& options)
   Document doc;
   doc.pos = node.pos;
   if (!node.is_map())
-    return invalid(fmt::format("json: cannot unmarshal {} into Go value of type a Kubernetes object", json_kind_name(node)),
-                   node.pos);
+    return invalid(
+        fmt::format("json: cannot unmarshal {} into Go value of type map[string]interface {{}}", json_kind_name(node)),
+        node.pos);
   doc.raw = to_json(node);
   doc.api_version = scalar_text(node.get("apiVersion"));
   doc.kind = scalar_text(node.get("kind"));

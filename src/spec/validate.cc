@@ -227,7 +227,9 @@ Status resolve_all(const Json& value, const Scope& scope, const Globals& globals
       if (tag.kind == expr::Tag::Kind::kExpression) {
         auto ast = expr::parse_expr(tag.body);
         if (!ast.ok()) {
-          result = fail(pos, fmt::format("failed to parse expression {{{{{}}}}}: {}", tag.raw, ast.error().message));
+          // expr-lang adds the source line and a caret; one line reads better in lint output.
+          std::string message = ast.error().message.substr(0, ast.error().message.find('\n'));
+          result = fail(pos, fmt::format("failed to parse expression {{{{{}}}}}: {}", tag.raw, message));
           return;
         }
         continue;
@@ -341,6 +343,36 @@ bool is_loop(const std::optional<Json>& items, const std::string& param, const s
   return (items && !items->empty()) || !param.empty() || seq.has_value();
 }
 
+// The retry policy is Argo's check; the limit and backoff checks catch at lint time what
+// Argo only finds when the first retry is due.
+Status check_retry_strategy(const RetryStrategy& rs, const std::string& tmpl) {
+  static const std::set<std::string> kPolicies = {"Always", "OnError", "OnFailure", "OnTransientError", ""};
+  if (!kPolicies.count(rs.retry_policy))
+    return fail(rs.pos, fmt::format("{} is not a valid RetryPolicy", rs.retry_policy));
+  std::string at = fmt::format("templates.{}.retryStrategy", tmpl);
+  if (rs.limit) {
+    auto limit = rs.limit->to_int();
+    if (!limit.ok() && !has_tag(rs.limit->str_value))
+      return fail(rs.limit->pos, fmt::format("{}.limit must be an integer or an argo variable, not {}", at,
+                                             go_quote(rs.limit->str_value)));
+    if (limit.ok() && *limit < 0) return fail(rs.limit->pos, fmt::format("{}.limit must be >= 0", at));
+  }
+  if (const auto& b = rs.backoff) {
+    const std::pair<const char*, const std::string*> durations[] = {
+        {"duration", &b->duration}, {"maxDuration", &b->max_duration}, {"cap", &b->cap}};
+    for (const auto& [key, text] : durations) {
+      if (text->empty() || has_tag(*text)) continue;
+      auto d = parse_duration_ms(*text, true);
+      if (!d.ok()) return fail(b->pos, fmt::format("{}.backoff.{}: {}", at, key, d.error().message));
+    }
+    if (b->factor) {
+      auto f = b->factor->to_int();
+      if (f.ok() && *f < 0) return fail(b->factor->pos, fmt::format("{}.backoff.factor must be >= 0", at));
+    }
+  }
+  return ok_status();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Template resolution.
 
@@ -405,6 +437,7 @@ class Validator {
   Result<Resolved> validate_holder(const Holder& h, const Base& base, const Args& args);
   Status validate_template(const Template& t, const Json& raw, const Base& base, const Args& args);
   Status process_args(const Template& t, const Args& args);
+  SourcePos caller_;  // the step or task whose arguments are being checked
   Status validate_steps(const Template& t, const Json& raw, const Base& base, Scope& scope);
   Status validate_dag(const Template& t, const Json& raw, const Base& base, Scope& scope);
   Status validate_leaf(const Template& t, const Json& raw, const Base& base, const Scope& scope);
@@ -449,12 +482,12 @@ Result<Resolved> Validator::resolve(const Holder& h, const Base& base) {
 Result<Resolved> Validator::validate_holder(const Holder& h, const Base& base, const Args& args) {
   Resolved r = TRY(resolve(h, base));
   if (!r.tmpl) return r;
-  if (const auto& rs = r.tmpl->retry_strategy) {
-    static const std::set<std::string> kPolicies = {"Always", "OnError", "OnFailure", "OnTransientError", ""};
-    if (!kPolicies.count(rs->retry_policy))
-      return fail(rs->pos, fmt::format("{} is not a valid RetryPolicy", rs->retry_policy));
-  }
-  TRY_STATUS(validate_template(*r.tmpl, *r.raw, r.base, args));
+  if (const auto& rs = r.tmpl->retry_strategy) TRY_STATUS(check_retry_strategy(*rs, r.tmpl->name));
+  SourcePos saved = caller_;
+  caller_ = args.fake ? SourcePos{} : h.pos;
+  Status s = validate_template(*r.tmpl, *r.raw, r.base, args);
+  caller_ = saved;
+  TRY_STATUS(std::move(s));
   return r;
 }
 
@@ -469,11 +502,12 @@ Status Validator::process_args(const Template& t, const Args& args) {
       from_config_map = !has_value && arg->value_from && arg->value_from->config_map_key_ref;
     }
     if (!from_config_map && !has_value)
-      return fail(in.pos, fmt::format("inputs.parameters.{} was not supplied", in.name));
+      return fail(caller_.known() ? caller_ : in.pos, fmt::format("inputs.parameters.{} was not supplied", in.name));
   }
   for (const auto& in : t.inputs.artifacts) {
     if (args.fake || in.optional || has_location(in)) continue;
-    if (!args.artifact(in.name)) return fail(in.pos, fmt::format("inputs.artifacts.{} was not supplied", in.name));
+    if (!args.artifact(in.name))
+      return fail(caller_.known() ? caller_ : in.pos, fmt::format("inputs.artifacts.{} was not supplied", in.name));
   }
   return ok_status();
 }
