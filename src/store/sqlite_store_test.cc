@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "testlib/memory_store.h"
+#include "testlib/temp_dir.h"
 
 namespace tether::store {
 namespace {
@@ -22,12 +23,6 @@ using engine::NodeRecord;
 using engine::ObjectRecord;
 using engine::RunFilter;
 using engine::RunRecord;
-
-std::string make_temp_dir() {
-  std::string tmpl = (fs::temp_directory_path() / "tether-store-XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) return {};
-  return tmpl;
-}
 
 struct SqliteImpl {
   static std::unique_ptr<engine::Store> make(const std::string& dir) {
@@ -67,14 +62,9 @@ template <typename Impl>
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
-    ASSERT_FALSE(dir_.empty());
-    store_ = Impl::make(dir_);
+    ASSERT_TRUE(tmp_.ok());
+    store_ = Impl::make(tmp_.path());
     ASSERT_TRUE(store_);
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
   }
   void commit(const Batch& b) {
     auto st = store_->commit(b);
@@ -94,7 +84,7 @@ class StoreTest : public ::testing::Test {
     return r.ok() ? *r : std::nullopt;
   }
 
-  std::string dir_;
+  testlib::TempDir tmp_{"tether-store"};
   std::unique_ptr<engine::Store> store_;
 };
 
@@ -353,11 +343,10 @@ TYPED_TEST(StoreTest, SecretsRoundTripAndListNamesOnly) {
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
-    ASSERT_FALSE(dir_.empty());
+    ASSERT_TRUE(tmp_.ok());
+    dir_ = tmp_.path();
     path_ = dir_ + "/tether.db";
   }
-  void TearDown() override { fs::remove_all(dir_); }
   std::unique_ptr<SqliteStore> open(SqliteStore::Mode mode = SqliteStore::Mode::kWriter) {
     auto s = SqliteStore::open(path_, mode);
     EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().str());
@@ -378,6 +367,7 @@ class SqliteStoreTest : public ::testing::Test {
     ss << in.rdbuf();
     return ss.str();
   }
+  testlib::TempDir tmp_{"tether-store"};
   std::string dir_, path_;
 };
 
