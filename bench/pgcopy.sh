@@ -43,7 +43,7 @@ bench() {
   local opts="format csv, null ''"
   local round method t0 t1 n
   declare -A best
-  fresh() { psql -qX -c "DROP TABLE IF EXISTS $1; CREATE TABLE $1 $ddl; CHECKPOINT"; }
+  fresh() { psql -qX -c "SET client_min_messages TO warning; DROP TABLE IF EXISTS $1; CREATE TABLE $1 $ddl; CHECKPOINT"; }
   check() {
     n=$(psql -qXAt -c "SELECT count(*) FROM $1")
     [ "$n" = "$ROWS" ] || { echo "bench: $1 holds $n rows, expected $ROWS" >&2; exit 1; }

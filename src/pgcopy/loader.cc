@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "pgcopy/binary.h"
 #include "pgcopy/copy_sql.h"
 #include "pgcopy/pg.h"
 #include "pgcopy/reader.h"
@@ -121,7 +122,11 @@ class Loader {
   Status prepare();
   void read_all(int fd);
   void work(size_t i);
+  enum class Outcome { kCommitted, kSkipped };
   Status load_batch(PgConn& c, const Batch& b);
+  Result<Outcome> attempt(PgConn& c, const Batch& b, const std::string& sql, const std::vector<std::string_view>& data,
+                          ServerError* se);
+  void account(const Batch& b, Outcome outcome, Clock::time_point start);
   Result<bool> claim(PgConn& c, const Batch& b);
   void mark_failed(PgConn& c, const Batch& b, const std::string& reason);
   Error describe(const Batch& b, const ServerError& se, const Error& fallback) const;
@@ -135,6 +140,8 @@ class Loader {
   CopySettings cs_;
   const LogFn& log_;
   std::string copy_sql_;
+  std::optional<BinaryEncoder> binary_;
+  std::string binary_sql_;
   BatchQueue queue_;
   std::vector<PgConn> conns_;
   std::atomic<int64_t> inserted_{0}, skipped_{0}, total_{0};
@@ -191,6 +198,14 @@ Status Loader::prepare() {
     TRY_STATUS(conns_[0].exec("TRUNCATE " + full_table_name(o_)));
   }
   if (!o_.import_id.empty()) TRY_STATUS(conns_[0].exec(kControlDdl));
+  if (o_.binary) {
+    std::string why;
+    binary_ = BinaryEncoder::create(conns_[0], o_, cs_, &why);
+    std::string cols = o_.columns.empty() ? "" : "(" + o_.columns + ")";
+    binary_sql_ = "COPY " + full_table_name(o_) + cols + " FROM STDIN WITH (FORMAT binary)";
+    if (o_.verbose) log_(go_log_line(binary_ ? "Values of simple types are sent as COPY BINARY where possible"
+                                             : "Sending CSV text only: " + why));
+  }
   return ok_status();
 }
 
@@ -227,44 +242,78 @@ void Loader::fail(Error e) {
   queue_.abort();
 }
 
-Status Loader::load_batch(PgConn& c, const Batch& b) {
-  auto start = Clock::now();
+// One try at a batch: BEGIN, claim (with an import id), COPY, row count check, COMMIT.
+// Anything short of the commit rolls back.
+Result<Loader::Outcome> Loader::attempt(PgConn& c, const Batch& b, const std::string& sql,
+                                        const std::vector<std::string_view>& data, ServerError* se) {
   TRY_STATUS(c.exec("BEGIN"));
-  if (!o_.import_id.empty() && TRY(claim(c, b))) {
-    TRY_STATUS(c.exec("ROLLBACK"));
-    skipped_ += b.rows;
-    total_ += b.rows;
-    return ok_status();
-  }
-  ServerError se;
-  auto stored = c.copy_in(copy_sql_, b.views(), &se);
-  if (!stored.ok()) {
+  auto fail = [&](Error e) -> Result<Outcome> {
     (void)c.exec("ROLLBACK");
-    Error e = describe(b, se, stored.error());
-    if (!o_.import_id.empty()) mark_failed(c, b, e.message);
     return e;
+  };
+  if (!o_.import_id.empty()) {
+    auto claimed = claim(c, b);
+    if (!claimed.ok()) return fail(claimed.take_error());
+    if (*claimed) {
+      TRY_STATUS(c.exec("ROLLBACK"));
+      return Outcome::kSkipped;
+    }
   }
+  auto stored = c.copy_in(sql, data, se);
+  if (!stored.ok()) return fail(stored.take_error());
   if (*stored != b.rows) {
-    (void)c.exec("ROLLBACK");
-    return internal(fmt::format("lines {}-{}: the server stored {} rows where tether counted {} records; nothing of "
-                                "this batch was committed",
-                                b.first_line, b.last_line, *stored, b.rows));
+    return fail(internal(fmt::format("lines {}-{}: the server stored {} rows where tether counted {} records; "
+                                     "nothing of this batch was committed",
+                                     b.first_line, b.last_line, *stored, b.rows)));
   }
   TRY_STATUS(c.exec("COMMIT"));
-  inserted_ += b.rows;
+  return Outcome::kCommitted;
+}
+
+Status Loader::load_batch(PgConn& c, const Batch& b) {
+  auto start = Clock::now();
+  std::optional<Result<Outcome>> done;
+  if (binary_) {
+    thread_local std::string encoded;
+    if (binary_->encode(b, &encoded)) {
+      ServerError se;
+      auto r = attempt(c, b, binary_sql_, {encoded}, &se);
+      // A value the server refused goes again as text, whose error names line and column.
+      if (r.ok() || se.message.empty()) done = std::move(r);
+    }
+  }
+  if (!done) {
+    ServerError se;
+    auto r = attempt(c, b, copy_sql_, b.views(), &se);
+    if (!r.ok()) {
+      Error e = describe(b, se, r.error());
+      if (!o_.import_id.empty() && !se.message.empty()) mark_failed(c, b, e.message);
+      return e;
+    }
+    done = std::move(r);
+  }
+  if (!done->ok()) return done->take_error();
+  account(b, done->value(), start);
+  return ok_status();
+}
+
+void Loader::account(const Batch& b, Outcome outcome, Clock::time_point start) {
   total_ += b.rows;
+  if (outcome == Outcome::kSkipped) {
+    skipped_ += b.rows;
+    return;
+  }
+  inserted_ += b.rows;
   {
     std::lock_guard<std::mutex> lock(mu_);
     committed_.emplace_back(b.first_line, b.last_line);
   }
-  if (o_.log_batches) {
-    auto took = Clock::now() - start;
-    double secs = std::chrono::duration<double>(took).count();
-    log_(go_log_line(fmt::format("Processing: starting at row {}, took {}, row count {}, byte len {}, row rate {:f}/sec",
-                                 b.first_row + header_lines(o_), format_go_duration(took), b.rows, b.bytes,
-                                 secs > 0 ? static_cast<double>(b.rows) / secs : 0.0)));
-  }
-  return ok_status();
+  if (!o_.log_batches) return;
+  auto took = Clock::now() - start;
+  double secs = std::chrono::duration<double>(took).count();
+  log_(go_log_line(fmt::format("Processing: starting at row {}, took {}, row count {}, byte len {}, row rate {:f}/sec",
+                               b.first_row + header_lines(o_), format_go_duration(took), b.rows, b.bytes,
+                               secs > 0 ? static_cast<double>(b.rows) / secs : 0.0)));
 }
 
 std::vector<std::string> Loader::control_params(const Batch& b) const {
@@ -275,20 +324,20 @@ std::vector<std::string> Loader::control_params(const Batch& b) const {
 // True when an earlier run with the same import id already committed this batch.
 Result<bool> Loader::claim(PgConn& c, const Batch& b) {
   auto params = control_params(b);
-  if (TRY(c.exec_params(kOverlapSql, {params[0], params[1], params[2]})) > 0) {
+  if (!TRY(c.query(kOverlapSql, {params[0], params[1], params[2]})).empty()) {
     return invalid(fmt::format(
         "lines {}-{}: import id \"{}\" already holds rows of this range committed in differently cut batches; "
         "rerun with the first run's -batch-size and -batch-byte-size",
         b.first_line, b.last_line, o_.import_id));
   }
-  return TRY(c.exec_params(kClaimSql, params)) == 0;
+  return TRY(c.query(kClaimSql, params)).empty();
 }
 
 void Loader::mark_failed(PgConn& c, const Batch& b, const std::string& reason) {
   auto params = control_params(b);
   params.push_back(reason);
   // Best effort: the load fails either way, this only leaves a trace for the next run.
-  (void)c.exec_params(kFailSql, params);
+  (void)c.query(kFailSql, params);
 }
 
 // Turns the server's "COPY t, line 3, column c: ..." into the file's line and the column.

@@ -33,6 +33,9 @@ struct Flag {
 const std::vector<Flag>& flags() {
   static const std::vector<Flag> table = {
       {"batch-byte-size", &Options::batch_byte_size, "int", "Max number of bytes to send in a batch"},
+      {"binary", &Options::binary, "",
+       "Convert values of simple column types (integers, uuid, ISO timestamps with offset, text) to COPY BINARY on "
+       "the client; a batch with any other value is sent as CSV text"},
       {"batch-size", &Options::batch_size, "int", "Number of rows per insert. It will be limited by batch-byte-size"},
       {"buffer-byte-size", &Options::buffer_byte_size, "int", "Number of bytes to read from the input at a time"},
       {"columns", &Options::columns, "string", "Comma-separated columns present in CSV"},
@@ -213,7 +216,7 @@ std::string usage(std::string_view prog) {
     struct Default {
       const Options& o;
       std::string operator()(std::string Options::*m) const { return (o.*m).empty() ? "" : fmt::format("\"{}\"", o.*m); }
-      std::string operator()(bool Options::*) const { return ""; }
+      std::string operator()(bool Options::*m) const { return o.*m ? "true" : ""; }
       std::string operator()(int64_t Options::*m) const { return o.*m == 0 ? "" : std::to_string(o.*m); }
       std::string operator()(Nanos Options::*m) const { return o.*m == Nanos{0} ? "" : format_go_duration(o.*m); }
     };

@@ -37,6 +37,7 @@ struct Options {
   bool log_batches = false;
   std::string import_id;
   bool version = false;
+  bool binary = true;  // convert simple column types to COPY BINARY on the client
 };
 
 // What parsing decided: run with the options, print usage (-h), or fail.

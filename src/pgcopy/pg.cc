@@ -72,15 +72,24 @@ Status PgConn::exec(const std::string& sql, ServerError* err) {
   return result_error(r.get(), sql);
 }
 
-Result<int64_t> PgConn::exec_params(const std::string& sql, const std::vector<std::string>& params) {
+Result<std::vector<std::vector<std::string>>> PgConn::query(const std::string& sql,
+                                                           const std::vector<std::string>& params) {
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p.c_str());
   ResultPtr r(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
                            nullptr, 0));
   if (!r) return last_error(sql);
   auto st = PQresultStatus(r.get());
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return result_error(r.get(), "control table");
-  return static_cast<int64_t>(PQntuples(r.get()));
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return result_error(r.get(), "query");
+  std::vector<std::vector<std::string>> rows(static_cast<size_t>(PQntuples(r.get())));
+  for (int i = 0; i < PQntuples(r.get()); ++i)
+    for (int j = 0; j < PQnfields(r.get()); ++j) rows[static_cast<size_t>(i)].emplace_back(PQgetvalue(r.get(), i, j));
+  return rows;
+}
+
+std::string PgConn::parameter(const char* name) const {
+  const char* v = PQparameterStatus(conn_.get(), name);
+  return v ? v : "";
 }
 
 Result<int64_t> PgConn::copy_in(const std::string& sql, const std::vector<std::string_view>& pieces, ServerError* err) {

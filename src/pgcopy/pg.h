@@ -33,8 +33,10 @@ class PgConn {
 
   // Runs a statement that returns no rows we need.
   Status exec(const std::string& sql, ServerError* err = nullptr);
-  // Runs a parameterised statement; returns how many rows it returned.
-  Result<int64_t> exec_params(const std::string& sql, const std::vector<std::string>& params);
+  // Runs a parameterised statement; returns its rows (NULLs as empty strings).
+  Result<std::vector<std::vector<std::string>>> query(const std::string& sql, const std::vector<std::string>& params);
+  // A parameter the server reported at connection time ("integer_datetimes", ...).
+  std::string parameter(const char* name) const;
   // Runs COPY ... FROM STDIN and streams `pieces`; returns the rows the server stored.
   // On a server error `err` holds its fields.
   Result<int64_t> copy_in(const std::string& sql, const std::vector<std::string_view>& pieces, ServerError* err);

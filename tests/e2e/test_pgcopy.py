@@ -128,7 +128,9 @@ class PgcopyTest(unittest.TestCase):
             for header in (False, True):
                 with self.subTest(workers=workers, header=header):
                     args = ["--truncate", "--workers", workers, "--batch-size", "3000"]
-                    args += ["--file", self.data.header, "--skip-header"] if header else ["--file", self.data.plain]
+                    # With a header, CSV text only; without, values go as COPY BINARY where they can.
+                    args += ["--file", self.data.header, "--skip-header", "--binary=false"] if header else \
+                        ["--file", self.data.plain]
                     r = self.ok(*args)
                     self.assertEqual(r.stdout, f"COPY {ROWS}\n")
                     self.assert_loaded()
@@ -257,6 +259,33 @@ class PgcopyTest(unittest.TestCase):
         self.assertEqual(r.stdout, "COPY 20000\n")
         self.assertIn("There will be reports every 2s", r.stderr)
         self.assertEqual(self.sql("SELECT count(*), count(end_time) < count(*) FROM clicks_x", db="metrics"), "20000|t")
+
+    def test_binary_fast_path_equals_text_copy(self):
+        """Values converted on the client load exactly as the server's own parsing would."""
+        ddl = "(u uuid, i2 smallint, i4 int, i8 bigint, tz timestamptz, ts timestamp, t text, v varchar(20))"
+        self.sql(f"DROP TABLE {self.table}; CREATE TABLE {self.table} {ddl}; CREATE TABLE {self.table}_text {ddl}")
+        rnd = random.Random(3)
+        stamps = ["2018-12-20 10:11:12+00", "2018-12-20T10:11:12.5Z", "1999-12-31 23:59:59.123456-01",
+                  "2024-02-29 12:00:00+05:30", "0001-01-01 00:00:00+0130", "2018-12-20 10:11:12",
+                  "2018-12-20 10:11:12.1234567+00", "epoch", ""]
+        lines = []
+        for k in range(5000):
+            u = "%08x-%04x-%04x-%04x-%012x" % tuple(rnd.getrandbits(n) for n in (32, 16, 16, 16, 48))
+            u = u.upper() if k % 7 == 0 else u
+            ints = [str(rnd.randint(-32768, 32767)), str(rnd.randint(-2**31, 2**31 - 1)), str(rnd.randint(-2**63, 2**63 - 1))]
+            if k % 11 == 0:
+                ints[1] = " 42"  # the server trims, the client leaves it to the server
+            tz = rnd.choice(stamps)
+            ts = rnd.choice(["2018-12-20 10:11:12", "2020-06-01 00:00:00.000001", ""])
+            t = csv_field(rnd.choice(VALUES))
+            lines.append(",".join([u, *ints, tz, ts, t, "short"]) + "\n")
+        path = self.data.write("types.csv", lines)
+        r = self.ok("--file", path, "--workers", "2", "--batch-size", "100", "--verbose")
+        self.assertIn("COPY BINARY", r.stderr)
+        self.ok("--file", path, "--table", f"{self.table}_text", "--binary=false")
+        for a, b in ((self.table, f"{self.table}_text"), (f"{self.table}_text", self.table)):
+            self.assertEqual(self.sql(f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b}) d"), "0")
+        self.assertEqual(self.count(), 5000)
 
     @unittest.skipUnless(os.path.exists(PGCOPY_BIN), "tether-pgcopy not built")
     def test_tether_pgcopy_binary_and_version(self):
