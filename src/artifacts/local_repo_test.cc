@@ -10,8 +10,8 @@
 #include <fstream>
 #include <random>
 #include <set>
-#include <sstream>
 
+#include "base/strings.h"
 #include "testlib/temp_dir.h"
 
 namespace tether::artifacts {
@@ -29,10 +29,8 @@ void write(const std::string& path, const std::string& data, int mode = 0644) {
 }
 
 std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto r = read_file(path);
+  return r.ok() ? *r : std::string("(unreadable)");
 }
 
 int mode_of(const std::string& path) {

@@ -7,9 +7,9 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "base/strings.h"
 #include "testlib/memory_store.h"
 #include "testlib/temp_dir.h"
 
@@ -362,10 +362,8 @@ class SqliteStoreTest : public ::testing::Test {
     sqlite3_close(db);
   }
   std::string file_bytes(const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    auto r = read_file(p);
+    return r.ok() ? *r : std::string();
   }
   testlib::TempDir tmp_{"tether-store"};
   std::string dir_, path_;
@@ -457,6 +455,7 @@ TEST_F(SqliteStoreTest, SecretValuesAreNotInTheDatabaseFiles) {
     ASSERT_TRUE(s->put_secret("default", "creds", {{"password", value}}).ok());
     EXPECT_EQ((**s->get_secret("default", "creds")).at("password"), value);
     // Look while the WAL still holds the pages, and again after a checkpoint.
+    ASSERT_TRUE(fs::exists(path_ + "-wal"));
     for (const char* suffix : {"", "-wal"})
       EXPECT_EQ(file_bytes(path_ + suffix).find(value), std::string::npos) << "found in tether.db" << suffix;
   }
