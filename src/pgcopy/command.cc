@@ -37,7 +37,7 @@ std::string summary(const Options& o, const LoadResult& r) {
 void print_failure(const Options& o, const LoadResult& r) {
   to_stderr(go_log_line("failed to copy CSV: " + r.error->message));
   std::string where = r.committed_lines.empty() ? "" : " (file lines " + r.committed_lines + ")";
-  std::string advice = o.import_id.empty() ? "; without -import-id a rerun loads those rows again" : "";
+  std::string advice = o.import_id.empty() && r.inserted > 0 ? "; without -import-id a rerun loads them again" : "";
   to_stderr(go_log_line(fmt::format("{} rows committed before the failure{}, {} rows of the input read{}", r.inserted,
                                     where, r.read, advice)));
 }
