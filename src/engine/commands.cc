@@ -72,6 +72,11 @@ std::unique_ptr<Engine::ActiveRun> Engine::make_active(RunRecord record, plan::R
   spec.namespace_ = record.namespace_;
   if (!record.created_at.empty()) parse_rfc3339(record.created_at, &spec.created_at);
   spec.templates = template_source(record.namespace_);
+  spec.config_maps = [this, ns = record.namespace_](const std::string& name, const std::string& key) -> Result<std::string> {
+    auto v = TRY(lookup_config_key(store_, ns, false, Json{{"name", name}, {"key", key}}));
+    if (!v) return not_found("configmap \"" + name + "\" not found");
+    return *v;
+  };
   run->record = std::move(record);
   run->state = std::move(state);
   run->planner = std::make_unique<plan::Planner>(std::move(spec), run->state);

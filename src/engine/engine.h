@@ -173,6 +173,12 @@ class Engine {
 Json invocation_to_json(const StepInvocation& s);
 StepInvocation invocation_from_json(const Json& j);
 
+// A ConfigMap key (secret false) or Secret key from the store, for env, volumes and
+// parameters; ref is {name, key, optional}; an empty key gives all keys as a JSON object.
+// nullopt: absent and optional.
+Result<std::optional<std::string>> lookup_config_key(Store& store, const std::string& namespace_, bool secret,
+                                                     const Json& ref);
+
 // The directory of a run and of one of its nodes under $TETHER_HOME.
 std::string run_dir(const std::string& home, const std::string& run_uid);
 std::string node_dir(const std::string& home, const std::string& run_uid, const std::string& node_id);

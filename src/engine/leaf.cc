@@ -100,8 +100,7 @@ StepInvocation invocation_from_json(const Json& j) {
   return s;
 }
 
-// Looks up a ConfigMap key or a Secret key for env and volumes.
-static Result<std::optional<std::string>> lookup_key(Store& store, const std::string& ns, bool secret,
+Result<std::optional<std::string>> lookup_config_key(Store& store, const std::string& ns, bool secret,
                                                      const Json& ref) {
   std::string name = str(ref, "name");
   std::string key = str(ref, "key");
@@ -162,7 +161,7 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
       const Json& ref = secret ? src["secretRef"] : at(src, "configMapRef");
       if (!ref.is_object()) continue;
       Json whole = {{"name", str(ref, "name")}, {"optional", at(ref, "optional")}};
-      auto all = TRY(lookup_key(store_, ns, secret, whole));
+      auto all = TRY(lookup_config_key(store_, ns, secret, whole));
       if (!all) continue;
       auto parsed = parse_json(*all);
       if (parsed.ok())
@@ -180,7 +179,7 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
       }
       if (at(from, "configMapKeyRef").is_object() || at(from, "secretKeyRef").is_object()) {
         bool secret = at(from, "secretKeyRef").is_object();
-        auto v = TRY(lookup_key(store_, ns, secret, secret ? from["secretKeyRef"] : from["configMapKeyRef"]));
+        auto v = TRY(lookup_config_key(store_, ns, secret, secret ? from["secretKeyRef"] : from["configMapKeyRef"]));
         if (v) inv.env.emplace_back(name, *v);
       } else if (at(from, "fieldRef").is_object()) {
         static const std::map<std::string, std::string> none;

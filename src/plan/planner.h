@@ -31,6 +31,9 @@ namespace tether::plan {
 // Looks up a WorkflowTemplate (cluster_scope false) or ClusterWorkflowTemplate by name;
 // returns the whole object as JSON (metadata, spec).
 using TemplateSource = std::function<Result<Json>(bool cluster_scope, const std::string& name)>;
+// Reads key of the ConfigMap called name in the run's namespace (valueFrom.configMapKeyRef);
+// a NotFound error when the ConfigMap or the key does not exist.
+using ConfigMapSource = std::function<Result<std::string>(const std::string& name, const std::string& key)>;
 
 // What does not change during a run.
 struct RunSpec {
@@ -41,6 +44,7 @@ struct RunSpec {
   WallTime created_at{};
   std::string entrypoint;   // --entrypoint; empty: spec.entrypoint
   TemplateSource templates;  // may be empty: templateRef then fails with a clear error
+  ConfigMapSource config_maps;  // may be empty: configMapKeyRef then fails with a clear error
 };
 
 // Everything a run has decided so far; the engine persists it.

@@ -6,6 +6,11 @@
 #include <fnmatch.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <iostream>
+
+#include "base/strings.h"
+
 #include "testlib/yaml_json.h"
 
 namespace tether::plan {
@@ -33,16 +38,22 @@ class Sim {
 
   // Advances until the run finishes; every started leaf ends in the same turn.
   void run(int max_turns = 100) {
+    std::string why = drive(max_turns);
+    if (!why.empty()) FAIL() << why;
+  }
+  // "" when the run finished, else why not.
+  std::string drive(int max_turns) {
     for (int i = 0; i < max_turns; ++i) {
       auto turn = planner_->advance(now_);
-      ASSERT_TRUE(turn.ok()) << turn.error().str();
-      if (turn->finished) return;
-      if (turn->ready.empty() && !turn->wake_at) FAIL() << "stuck: nothing to start and not finished";
+      if (!turn.ok()) return "advance: " + turn.error().str();
+      if (turn->finished) return "";
+      if (turn->ready.empty() && !turn->wake_at && !resume_suspended())
+        return "stuck: nothing to start and not finished";
       for (const auto& id : turn->ready) finish(id);
       now_ += std::chrono::seconds(1);
       if (turn->wake_at && *turn->wake_at > now_) now_ = *turn->wake_at;
     }
-    FAIL() << "did not finish";
+    return "did not finish";
   }
 
   const NodeStatus& node(const std::string& name) const {
@@ -53,6 +64,17 @@ class Sim {
       return missing;
     }
     return it->second;
+  }
+  // Ends suspend nodes that wait for a resume, as `tether resume` does.
+  bool resume_suspended() {
+    bool any = false;
+    for (auto& [id, n] : state_.nodes) {
+      if (n.type != "Suspend" || phase_fulfilled(n.phase)) continue;
+      n.phase = phase::kSucceeded;
+      n.finished_at = now_;
+      any = true;
+    }
+    return any;
   }
   bool has(const std::string& name) const { return state_.nodes.count(node_id(planner_->spec().name, name)) > 0; }
   std::string id(const std::string& name) const { return node_id(planner_->spec().name, name); }
@@ -68,6 +90,16 @@ class Sim {
     r.started_at = now_;
     r.finished_at = now_;
     r.stdout_text = "";
+    // Unless the table says otherwise, a step writes "1" to every output parameter file
+    // and saves every output artifact.
+    Json outs = Planner::leaf_template(n).value("outputs", Json::object());
+    if (outs.contains("parameters"))
+      for (const auto& p : outs["parameters"]) r.parameter_files[p.value("name", "")] = "1";
+    if (outs.contains("artifacts"))
+      for (auto a : outs["artifacts"]) {
+        a["local"] = {{"key", artifact_key(planner_->spec().name, "pod", a.value("name", ""), true)}};
+        r.artifacts.push_back(a);
+      }
     for (const auto& o : table_) {
       if (fnmatch(o.pattern.c_str(), n.display_name.c_str(), 0) != 0) continue;
       r.exit_code = o.exit_code;
@@ -692,6 +724,48 @@ spec:
   EXPECT_EQ(sim.node("mi[0].a").message, "inputs.parameters.x was not supplied");
   EXPECT_EQ(sim.node("mi[0]").message,
             "step group deemed errored due to child mi[0].a error: inputs.parameters.x was not supplied");
+}
+
+// Every Workflow among Argo's examples, with every step succeeding at once: the walk
+// must never fail, never get stuck, and always end the run.
+TEST(PlannerExamples, EveryArgoExampleWorkflowFinishes) {
+  const char* shared = std::getenv("TETHER_SHARED");
+  std::filesystem::path dir = std::filesystem::path(shared ? shared : "") / "argo-examples";
+  if (!shared || !std::filesystem::is_directory(dir)) GTEST_SKIP() << "no " << dir << " (TETHER_SHARED)";
+  std::map<std::string, Json> library;  // WorkflowTemplates and ClusterWorkflowTemplates by kind/name
+  std::vector<std::pair<std::string, Json>> workflows;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAll(read_file(entry.path().string()).value());
+    } catch (const std::exception&) {
+      continue;
+    }
+    for (const auto& d : docs) {
+      Json j = testlib::yaml_node_to_json(d);
+      std::string kind = j.value("kind", "");
+      std::string name = j["metadata"].value("name", j["metadata"].value("generateName", "x"));
+      if (kind == "Workflow") workflows.emplace_back(entry.path().filename().string(), j);
+      if (kind == "WorkflowTemplate" || kind == "ClusterWorkflowTemplate") library[kind + "/" + name] = j;
+    }
+  }
+  auto source = [&](bool cluster, const std::string& name) -> Result<Json> {
+    auto it = library.find((cluster ? "ClusterWorkflowTemplate/" : "WorkflowTemplate/") + name);
+    if (it == library.end()) return not_found(name + " not found");
+    return it->second;
+  };
+  ASSERT_GT(workflows.size(), 100u);
+  int succeeded = 0;
+  for (auto& [file, wf] : workflows) {
+    if (!wf["metadata"].contains("name")) wf["metadata"]["name"] = wf["metadata"].value("generateName", "x") + "test";
+    Sim sim(wf.dump(), {}, source);
+    std::string why = sim.drive(400);
+    EXPECT_EQ(why, "") << file;
+    if (sim.state().phase == "Succeeded") ++succeeded;
+    else std::cout << "  " << file << ": " << sim.state().phase << ": " << sim.state().message << "\n";
+  }
+  std::cout << succeeded << " of " << workflows.size() << " example workflows succeeded\n";
 }
 
 }  // namespace

@@ -57,6 +57,18 @@ std::string go_value(const Json& v) {
   return expr::go_json(v);
 }
 
+// A parameter's valueFrom.configMapKeyRef, falling back to valueFrom.default as Argo does.
+Result<std::string> config_map_value(const Json& param, const ConfigMapSource& source) {
+  const Json& vf = jget(param, "valueFrom");
+  const Json& ref = jget(vf, "configMapKeyRef");
+  Result<std::string> v = source ? source(jstr(ref, "name"), jstr(ref, "key"))
+                                 : Result<std::string>(not_found("no ConfigMap store"));
+  if (v.ok()) return v;
+  if (vf.contains("default") && v.error().code == ErrorCode::kNotFound) return value_text(vf["default"]);
+  return invalid("unable to retrieve inputs.parameters." + jstr(param, "name") + " from ConfigMap: " +
+                 v.error().message);
+}
+
 bool continues_on(const Json& holder, const std::string& ph) {
   const Json& c = jget(holder, "continueOn");
   if (!c.is_object()) return false;

@@ -152,9 +152,15 @@ Planner::Walk::Walk(Planner& p, WallTime now) : p_(p), now_(now) {
   globals_["workflow.parameters"] = to_go_json(plist);
   globals_["workflow.parameters.json"] = to_go_json(plist);
   for (const auto& prm : plist) {
-    if (prm.contains("value")) globals_["workflow.parameters." + jstr(prm, "name")] = value_text(prm["value"]);
-    else if (jget(prm, "valueFrom").contains("default"))
-      globals_["workflow.parameters." + jstr(prm, "name")] = value_text(prm["valueFrom"]["default"]);
+    std::string key = "workflow.parameters." + jstr(prm, "name");
+    if (prm.contains("value")) {
+      globals_[key] = value_text(prm["value"]);
+    } else if (jget(jget(prm, "valueFrom"), "configMapKeyRef").is_object()) {
+      auto v = config_map_value(prm, s.config_maps);
+      if (v.ok()) globals_[key] = *v;
+    } else if (jget(prm, "valueFrom").contains("default")) {
+      globals_[key] = value_text(prm["valueFrom"]["default"]);
+    }
   }
   for (const char* kind : {"labels", "annotations"}) {
     const Json& m = jget(meta, kind);
@@ -418,7 +424,7 @@ const Json* find_param(const Json& list, const std::string& name) {
 
 // Argo's ProcessArgs: input parameters take their argument, else their default; an
 // argument that purely referenced an absent optional counts as not supplied.
-Result<Json> process_inputs(Json tmpl, const Json& args, const Vars& globals) {
+Result<Json> process_inputs(Json tmpl, const Json& args, const Vars& globals, const ConfigMapSource& cms) {
   Json& inputs = tmpl["inputs"];
   if (!inputs.is_object()) inputs = Json::object();
   Json& params = inputs["parameters"];
@@ -441,6 +447,8 @@ Result<Json> process_inputs(Json tmpl, const Json& args, const Vars& globals) {
       } else if (arg && arg->contains("valueFrom")) {
         p["valueFrom"] = (*arg)["valueFrom"];
       }
+      if (!p.contains("value") && jget(jget(p, "valueFrom"), "configMapKeyRef").is_object())
+        p["value"] = TRY(config_map_value(p, cms));
       if (!p.contains("value")) return invalid("inputs.parameters." + name + " was not supplied");
       if (!p["value"].is_string()) p["value"] = value_text(p["value"]);
       const Json& en = jget(p, "enum");
@@ -584,7 +592,7 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
   }
   if (is_pod_kind(kind) && !retry.is_object()) locals["pod.name"] = pod_name(p_.spec_.name, name, tname);
 
-  auto processed = process_inputs(tmpl, args, globals_);
+  auto processed = process_inputs(tmpl, args, globals_, p_.spec_.config_maps);
   if (!processed.ok()) return error_node(processed.error().message);
   Json ptmpl = std::move(*processed);
 
@@ -624,7 +632,13 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
     ptmpl.erase("outputs");
   }
   if (auto s = substitute_json(ptmpl, locals); !s.ok()) return error_node(s.error().message);
-  if (!body.is_null()) ptmpl[kind] = body;
+  if (!body.is_null()) {
+    // dag.target names tasks, and may come from parameters.
+    if (kind == "dag" && body.contains("target")) {
+      if (auto s = substitute_json(body["target"], locals); !s.ok()) return error_node(s.error().message);
+    }
+    ptmpl[kind] = body;
+  }
   if (!outputs_decl.is_null()) ptmpl["outputs"] = outputs_decl;
 
   // Retries: a Retry node whose children are the attempts name(0), name(1), ...
@@ -734,7 +748,18 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
     result = execute_dag(attempt_name, ptmpl, holder, tctx, child_opts);
   } else if (kind == "suspend") {
     NodeStatus* n = node(attempt_name);
-    if (!n) n = &init_node(attempt_name, node_type::kSuspend, holder, ctx.scope, opts.boundary_id, phase::kRunning);
+    if (!n) {
+      n = &init_node(attempt_name, node_type::kSuspend, holder, ctx.scope, opts.boundary_id, phase::kRunning);
+      // Argo's addRawOutputFields: supplied parameters start as their default.
+      Json params = Json::array();
+      const Json& decl = jget(jget(ptmpl, "outputs"), "parameters");
+      if (decl.is_array())
+        for (auto p : decl) {
+          if (jget(p, "valueFrom").contains("default")) p["value"] = value_text(p["valueFrom"]["default"]);
+          params.push_back(p);
+        }
+      if (!params.empty()) n->outputs = {{"parameters", params}};
+    }
     std::string dur = value_text(jget(jget(ptmpl, "suspend"), "duration"));
     if (jget(jget(ptmpl, "suspend"), "duration").is_null()) dur.clear();
     if (shutting_down()) {

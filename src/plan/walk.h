@@ -114,6 +114,8 @@ void item_vars(const Json& item, Vars& vars);
 // Go's fmt %v of a JSON value (item descriptions).
 std::string go_value(const Json& v);
 bool has_loop(const Json& holder);
+// A parameter's valueFrom.configMapKeyRef, falling back to valueFrom.default as Argo does.
+Result<std::string> config_map_value(const Json& param, const ConfigMapSource& source);
 // continueOn of a step or task covers this phase.
 bool continues_on(const Json& holder, const std::string& ph);
 // The exit hook of a step or task: hooks.exit, else onExit as a hook; null when none.
