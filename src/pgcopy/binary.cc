@@ -1,5 +1,6 @@
 #include "pgcopy/binary.h"
 
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
@@ -55,27 +56,31 @@ std::optional<int64_t> parse_int(std::string_view s, int64_t lo, int64_t hi) {
   return v;
 }
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = static_cast<char>(c | 0x20);
-  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+// Hex digit values, -1 for anything else.
+const std::array<int8_t, 256>& hex_table() {
+  static const std::array<int8_t, 256> t = [] {
+    std::array<int8_t, 256> a{};
+    a.fill(-1);
+    for (int i = 0; i < 10; ++i) a['0' + i] = static_cast<int8_t>(i);
+    for (int i = 0; i < 6; ++i) a['a' + i] = a['A' + i] = static_cast<int8_t>(10 + i);
+    return a;
+  }();
+  return t;
 }
 
 bool put_uuid(std::string_view s, std::string* out) {
-  if (s.size() != 36) return false;
+  // Where each byte's two hex digits start in 8-4-4-4-12 form.
+  static constexpr uint8_t kAt[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+  if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
+  const auto& hex = hex_table();
   char bytes[16];
-  int nibbles = 0;
-  for (size_t i = 0; i < 36; ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return false;
-      continue;
-    }
-    int v = hex(s[i]);
-    if (v < 0) return false;
-    if (nibbles % 2 == 0) bytes[nibbles / 2] = static_cast<char>(v << 4);
-    else bytes[nibbles / 2] = static_cast<char>(bytes[nibbles / 2] | v);
-    ++nibbles;
+  int bad = 0;
+  for (int i = 0; i < 16; ++i) {
+    int hi = hex[static_cast<uint8_t>(s[kAt[i]])], lo = hex[static_cast<uint8_t>(s[kAt[i] + 1])];
+    bad |= hi | lo;
+    bytes[i] = static_cast<char>(hi << 4 | lo);
   }
+  if (bad < 0) return false;
   out->append(bytes, 16);
   return true;
 }
@@ -144,7 +149,11 @@ std::optional<int64_t> parse_iso_timestamp(std::string_view s, bool with_offset)
 }
 
 BinaryEncoder::BinaryEncoder(std::vector<ColumnKind> kinds, char delim, char quote, char escape, std::string null_string)
-    : kinds_(std::move(kinds)), delim_(delim), quote_(quote), escape_(escape), null_(std::move(null_string)) {}
+    : kinds_(std::move(kinds)), delim_(delim), quote_(quote), escape_(escape), null_(std::move(null_string)) {
+  for (unsigned char c : {static_cast<unsigned char>(delim), static_cast<unsigned char>(quote),
+                          static_cast<unsigned char>('\n'), static_cast<unsigned char>('\r')})
+    stops_[c] = true;
+}
 
 bool BinaryEncoder::encode(const Batch& b, std::string* out) const {
   if (b.pieces.size() == 1) return encode(b.pieces[0].view(), out);
@@ -171,13 +180,14 @@ bool BinaryEncoder::encode(std::string_view csv, std::string* out) const {
 
 // One CSV record (PostgreSQL's CopyReadAttributesCSV rules) to one binary tuple.
 bool BinaryEncoder::encode_record(const char*& p, const char* end, std::string* out, std::string* scratch) const {
+  const auto& stops = stops_;
   put_be(out, kinds_.size(), 2);
   for (size_t col = 0; col < kinds_.size(); ++col) {
     scratch->clear();
     bool saw_quote = false;
     const char* seg = p;
     while (true) {
-      while (p < end && *p != delim_ && *p != quote_ && *p != '\n' && *p != '\r') ++p;
+      while (p < end && !stops[static_cast<unsigned char>(*p)]) ++p;
       if (p == end || *p != quote_) break;
       saw_quote = true;
       scratch->append(seg, p);

@@ -8,6 +8,7 @@
 // original CSV text instead, so results and error messages are exactly those of text COPY.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,7 @@ class BinaryEncoder {
   char quote_;
   char escape_;
   std::string null_;
+  std::array<bool, 256> stops_{};  // bytes that end an unquoted run: delimiter, quote, CR, LF
 };
 
 // Exposed for tests: microseconds since 2000-01-01 00:00:00 UTC for a strict ISO timestamp.
