@@ -58,7 +58,7 @@ int run_command(const std::vector<std::string>& args, std::string_view prog) {
   }
   const Options& o = parsed.options;
   if (o.version) {
-    fmt::print("{} v{} (linux {})\n", prog, TETHER_VERSION, TETHER_ARCH);
+    fmt::print("tether-pgcopy v{} (linux {})\n", TETHER_VERSION, TETHER_ARCH);
     return 0;
   }
   auto fd = open_input(o.file);
