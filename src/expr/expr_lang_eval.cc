@@ -89,6 +89,10 @@ namespace {
 using K = ExprNode::Kind;
 constexpr size_t kMaxRange = 1000000;
 constexpr size_t kMaxStringBytes = 16 << 20;
+// Work budget of one evaluation, in steps: a node evaluated, an element or 16 bytes
+// copied. Closures over ranges nest, so without it `map(0..999999, map(0..999999, #))`
+// would run for hours; real workflow expressions use a tiny fraction of it.
+constexpr uint64_t kBudget = 1000000;
 
 class Evaluator {
  public:
@@ -96,6 +100,7 @@ class Evaluator {
 
   Result<Value> eval(const ExprNode* n) {
     if (!n) return Value();
+    TRY_STATUS(charge(*n, 1));
     switch (n->kind) {
       case K::kNil: return Value();
       case K::kBool: return Value(Json(n->bool_value));
@@ -138,14 +143,30 @@ class Evaluator {
 
   Error error_at(const ExprNode& n, std::string msg) { return syntax_error(src_, n.pos, std::move(msg)); }
 
+  Status charge(const ExprNode& n, uint64_t steps) {
+    spent_ += steps;
+    if (spent_ > kBudget) return error_at(n, "expression is too expensive to evaluate");
+    return ok_status();
+  }
+  // What copying v costs: its elements, or its bytes / 16.
+  static uint64_t size_cost(const Value& v) {
+    if (v.is_string()) return v.str().size() / 16;
+    if (v.is_array() || v.is_map()) return v.j.size();
+    return 0;
+  }
+  Result<Value> charged(const ExprNode& n, Value v) {
+    TRY_STATUS(charge(n, size_cost(v)));
+    return v;
+  }
+
   Result<Value> identifier(const ExprNode& n) {
     for (auto it = lets_.rbegin(); it != lets_.rend(); ++it) {
-      if (it->first == n.str) return it->second;
+      if (it->first == n.str) return charged(n, it->second);
     }
-    if (n.str == "$env") return Value(env_);
+    if (n.str == "$env") return charged(n, Value(env_));
     if (env_.is_object()) {
       auto it = env_.find(n.str);
-      if (it != env_.end()) return Value(*it);
+      if (it != env_.end()) return charged(n, Value(*it));
     }
     return error_at(n, "unknown name " + n.str);
   }
@@ -153,9 +174,9 @@ class Evaluator {
   Result<Value> pointer(const ExprNode& n) {
     if (scopes_.empty()) return error_at(n, "cannot use pointer accessor outside predicate");
     const Scope& s = scopes_.back();
-    if (n.str.empty()) return s.item;
+    if (n.str.empty()) return charged(n, s.item);
     if (n.str == "index") return Value(Json(s.index));
-    if (n.str == "acc") return s.acc;
+    if (n.str == "acc") return charged(n, s.acc);
     return error_at(n, "unknown pointer #" + n.str);
   }
 
@@ -197,6 +218,7 @@ class Evaluator {
     }
     Value l = TRY(eval(n.kids[0].get()));
     Value r = TRY(eval(n.kids[1].get()));
+    TRY_STATUS(charge(n, size_cost(l) + size_cost(r)));
     coerce_time(l, r);
     coerce_time(r, l);
     if (op == "==") return Value(Json(values_equal(l, r)));
@@ -222,6 +244,7 @@ class Evaluator {
       Json out = Json::array();
       if (b >= a) {
         if (static_cast<uint64_t>(b) - static_cast<uint64_t>(a) >= kMaxRange) return error_at(n, "range is too large");
+        TRY_STATUS(charge(n, static_cast<uint64_t>(b - a)));
         for (int64_t x = a; x <= b; ++x) out.push_back(x);
       }
       return Value(out);
@@ -331,7 +354,7 @@ class Evaluator {
       if (!key.is_string()) return error_at(n, fmt::format("cannot fetch {} from {}", sprint(key), base.type_name()));
       auto it = base.j.find(key.str());
       if (it == base.j.end()) return Value();
-      return Value(*it);
+      return charged(n, Value(*it));
     }
     if (base.is_array() || base.is_string()) {
       if (!key.is_number()) return error_at(n, fmt::format("cannot fetch {} from {}", sprint(key), base.type_name()));
@@ -341,7 +364,7 @@ class Evaluator {
       if (i < 0 || i >= len) {
         return error_at(n, fmt::format("index out of range: {} (array length is {})", key.as_int(), len));
       }
-      if (base.is_array()) return Value(base.j[static_cast<size_t>(i)]);
+      if (base.is_array()) return charged(n, Value(base.j[static_cast<size_t>(i)]));
       return Value(Json(std::string(1, base.str()[static_cast<size_t>(i)])));
     }
     return error_at(n, fmt::format("cannot fetch {} from {}", sprint(key), base.type_name()));
@@ -410,7 +433,7 @@ class Evaluator {
       if (r.error().code == ErrorCode::kNotFound) return error_at(callee, "unknown func " + callee.str);
       return error_at(callee, r.error().message);
     }
-    return r;
+    return charged(n, std::move(r).value());
   }
 
   static int64_t now_ns() {
@@ -430,7 +453,7 @@ class Evaluator {
         if (r.error().code == ErrorCode::kNotFound) return error_at(callee, "unknown func sprig." + name);
         return error_at(callee, r.error().message);
       }
-      return r;
+      return charged(n, std::move(r).value());
     }
     Value self = TRY(eval(&recv));
     if (self.is_duration() || self.is_time()) {
@@ -460,6 +483,10 @@ class Evaluator {
     for (size_t k = 0; k < items.size(); ++k) {
       scopes_.back().item = Value(items[k]);
       scopes_.back().index = static_cast<int64_t>(k);
+      if (auto st = charge(body, 1 + size_cost(scopes_.back().item)); !st.ok()) {
+        scopes_.pop_back();
+        return st;
+      }
       auto r = eval(&body);
       if (!r.ok()) {
         scopes_.pop_back();
@@ -611,6 +638,10 @@ class Evaluator {
         scopes_.back().item = Value(items[k]);
         scopes_.back().index = static_cast<int64_t>(k);
         scopes_.back().acc = acc;
+        if (auto st = charge(body, 1 + size_cost(acc)); !st.ok()) {
+          scopes_.pop_back();
+          return st.take_error();
+        }
         auto r = eval(&body);
         if (!r.ok()) {
           scopes_.pop_back();
@@ -629,6 +660,7 @@ class Evaluator {
   std::vector<std::pair<std::string, Value>> lets_;
   std::vector<Scope> scopes_;
   int nil_safe_ = 0;
+  uint64_t spent_ = 0;
 };
 
 }  // namespace

@@ -222,6 +222,18 @@ TEST(ExprLang, HugeRangeIsAnError) {
   EXPECT_NE(r.error().message.find("range is too large"), std::string::npos);
 }
 
+TEST(ExprLang, RunawayWorkIsAnError) {
+  for (const char* src : {"map(0..999999, map(0..999999, #))", "reduce(0..999999, #acc + 'abcdefghijklmnop', '')",
+                          "let x = 0..999999; map(x, x)"}) {
+    auto r = eval_expr(src, Json::object());
+    ASSERT_FALSE(r.ok()) << src;
+    EXPECT_NE(r.error().message.find("too expensive"), std::string::npos) << r.error().message;
+  }
+  auto big = eval_expr("len(map(0..9999, # * 2))", Json::object());
+  ASSERT_TRUE(big.ok()) << big.error().message;
+  EXPECT_EQ(*big, Json(10000));
+}
+
 TEST(ExprLang, NowIsATime) {
   auto r = eval_expr("now() - date('2020-01-01T00:00:00Z') > duration('1h')", Json::object());
   ASSERT_TRUE(r.ok()) << r.error().message;
