@@ -342,7 +342,7 @@ std::optional<BinaryEncoder> BinaryEncoder::create(PgConn& conn, const Options& 
     return std::nullopt;
   };
   if (cs.format != CopyFormat::kCsv) return off("text format input");
-  if (o.split.size() != 1) return off("tab or multi-byte delimiter");
+  char delim = o.split == "\\t" ? '\t' : o.split[0];
   auto null = simple_null_string(o.copy_options);
   if (!null) return off("-copy-options other than CSV and NULL");
   if (conn.parameter("integer_datetimes") != "on") return off("server without integer datetimes");
@@ -372,7 +372,7 @@ std::optional<BinaryEncoder> BinaryEncoder::create(PgConn& conn, const Options& 
     kinds.push_back(k->second);
   }
   if (kinds.empty()) return off("no columns");
-  return BinaryEncoder(kinds, o.split[0], cs.quote, cs.escape, *null);
+  return BinaryEncoder(kinds, delim, cs.quote, cs.escape, *null);
 }
 
 }  // namespace tether::pgcopy

@@ -60,6 +60,9 @@ TEST(BinaryEncoder, LeavesAnythingUnusualToTheServer) {
   BinaryEncoder enc({ColumnKind::kInt2, ColumnKind::kText}, ',', '"', '"', "NULL");
   std::string out;
   EXPECT_TRUE(enc.encode("1,x\n-32768,NULL\n", &out));
+  BinaryEncoder tabs({ColumnKind::kInt2, ColumnKind::kText}, '\t', '"', '"', "");
+  EXPECT_TRUE(tabs.encode("1\ta,b\n", &out));
+  EXPECT_EQ(out.substr(kHeader.size()), be(2, 2) + be(2, 4) + be(1, 2) + be(3, 4) + "a,b" + kTrailer);
   for (const char* bad : {"32768,x\n", " 1,x\n", "1,x,y\n", "1\n", "1,x\r\n", "+1,x\n", "0x1,x\n", "\"1,x\n"})
     EXPECT_FALSE(enc.encode(bad, &out)) << bad;
 }
