@@ -150,8 +150,11 @@ std::optional<int64_t> parse_iso_timestamp(std::string_view s, bool with_offset)
 
 BinaryEncoder::BinaryEncoder(std::vector<ColumnKind> kinds, char delim, char quote, char escape, std::string null_string)
     : kinds_(std::move(kinds)), delim_(delim), quote_(quote), escape_(escape), null_(std::move(null_string)) {
+  // NUL stops too: PostgreSQL's line reader treats it as an escape inside quotes, so record
+  // boundaries could differ from ours; such data is left to the server (which rejects it).
   for (unsigned char c : {static_cast<unsigned char>(delim), static_cast<unsigned char>(quote),
-                          static_cast<unsigned char>('\n'), static_cast<unsigned char>('\r')})
+                          static_cast<unsigned char>('\n'), static_cast<unsigned char>('\r'),
+                          static_cast<unsigned char>('\0')})
     stops_[c] = true;
 }
 
@@ -192,7 +195,7 @@ bool BinaryEncoder::encode_record(const char*& p, const char* end, std::string* 
       saw_quote = true;
       scratch->append(seg, p);
       for (++p;; ++p) {
-        if (p == end) return false;
+        if (p == end || *p == '\0') return false;
         if (*p == escape_ && p + 1 < end && (p[1] == escape_ || p[1] == quote_)) {
           *scratch += *++p;
           continue;

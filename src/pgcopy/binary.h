@@ -44,7 +44,7 @@ class BinaryEncoder {
   char quote_;
   char escape_;
   std::string null_;
-  std::array<bool, 256> stops_{};  // bytes that end an unquoted run: delimiter, quote, CR, LF
+  std::array<bool, 256> stops_{};  // bytes that end an unquoted run: delimiter, quote, CR, LF, NUL
 };
 
 // Exposed for tests: microseconds since 2000-01-01 00:00:00 UTC for a strict ISO timestamp.
