@@ -59,6 +59,13 @@ std::string default_shims_dir() {
 
 bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
 
+// The supervisor outlives the engine's working directory: it gets absolute paths only.
+std::string absolute_path(const std::string& p) {
+  if (p.empty() || p[0] == '/') return p;
+  char cwd[4096];
+  return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + p : p;
+}
+
 WallTime from_us(long long us) { return WallTime(std::chrono::microseconds(us)); }
 
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
@@ -177,7 +184,7 @@ Result<std::string> HostRunner::start(const StepInvocation& step) {
   spec.private_view = options_.private_view;
   spec.token = new_token();
 
-  const std::string dir = step.node_dir;
+  const std::string dir = absolute_path(step.node_dir);
   TRY_STATUS(prepare_attempt(dir, spec, step.script));
 
   // posix_spawn (vfork underneath) keeps the launch cheap however large the engine is. The
@@ -210,6 +217,7 @@ Result<std::string> HostRunner::start(const StepInvocation& step) {
   UniqueFd pidfd(pidfd_open(pid));
   if (!pidfd.valid()) return io_error("pidfd_open of the step supervisor");
   track(step, std::move(pidfd), pid);
+  steps_[step.node_id].invocation.node_dir = dir;
   // Its start time makes the handle name this process even after its pid is reused.
   return "host:" + std::to_string(pid) + ":" + std::to_string(proc_start_time(pid));
 }
@@ -238,7 +246,7 @@ Status HostRunner::attach(const std::string& node_id, const std::string& node_di
   Step probe;
   probe.invocation = step;
   probe.invocation.node_id = node_id;
-  probe.invocation.node_dir = node_dir;
+  probe.invocation.node_dir = absolute_path(node_dir);
   const StepInvocation& inv = probe.invocation;
   auto report = [&](StepExit e) {
     ready_.push_back(std::move(e));

@@ -436,6 +436,43 @@ TEST_F(HostRunnerTest, AttachToAStepStillRunning) {
   ::waitpid(supervisor, nullptr, 0);  // a real restart has no such zombie: the old engine is gone
 }
 
+TEST_F(HostRunnerTest, StepSurvivesTheEngineAndItsProcessGroupBeingKilled) {
+  StepInvocation s =
+      step("survive", {"sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.02; done; echo survived; exit 5"});
+  fs::create_directories(s.node_dir + "/tmp");  // so the test can write /tmp/go at any time
+  int handle_pipe[2];
+  ASSERT_EQ(::pipe(handle_pipe), 0);
+  pid_t engine = ::fork();
+  ASSERT_GE(engine, 0);
+  if (engine == 0) {  // the engine: its own process group, as a terminal job would be
+    ::setpgid(0, 0);
+    HostRunner r(options());
+    auto handle = r.start(s);
+    std::string text = handle.ok() ? *handle : "";
+    [[maybe_unused]] ssize_t n = ::write(handle_pipe[1], text.data(), text.size());
+    ::close(handle_pipe[1]);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(handle_pipe[1]);
+  char buf[128];
+  ssize_t n = ::read(handle_pipe[0], buf, sizeof buf);
+  ::close(handle_pipe[0]);
+  ASSERT_GT(n, 0);
+  ::kill(-engine, SIGKILL);
+  ::waitpid(engine, nullptr, 0);
+
+  HostRunner restarted(options());
+  ASSERT_TRUE(restarted.attach(s.node_id, s.node_dir, std::string(buf, static_cast<size_t>(n)), s).ok());
+  EXPECT_TRUE(restarted.poll().empty());
+  std::ofstream(s.node_dir + "/tmp/go") << "go\n";
+  auto done = run_all(restarted, 1);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].kind, StepExit::Kind::kExited);
+  EXPECT_EQ(done[0].exit_code, 5);
+  EXPECT_EQ(slurp(done[0].stdout_path), "survived\n");
+}
+
 TEST_F(HostRunnerTest, AttachToAStepThatEndedMeanwhile) {
   StepInvocation s = step("attach-ended", {"sh", "-c", "echo done; exit 3"});
   s.output_paths = {"/tmp/x"};
@@ -540,14 +577,23 @@ TEST_F(HostRunnerTest, ArgosayAndCowsayShims) {
 TEST_F(HostRunnerTest, StartCostIsSmall) {
   HostRunner r(options());
   constexpr int kSteps = 20;
-  auto t0 = steady_clock::now();
+  std::chrono::microseconds in_start{0}, total{0};
   for (int i = 0; i < kSteps; ++i) {
-    StepExit e = run_one(r, step("t" + std::to_string(i), {"true"}));
-    ASSERT_EQ(e.exit_code, 0);
+    std::string name = "t";  // not "t" + to_string(i): g++ 12 warns falsely (-Wrestrict)
+    name += std::to_string(i);
+    StepInvocation s = step(name, {"true"});
+    auto t0 = steady_clock::now();
+    ASSERT_TRUE(r.start(s).ok());
+    auto t1 = steady_clock::now();
+    auto done = run_all(r, 1);
+    ASSERT_EQ(done.size(), 1u);
+    ASSERT_EQ(done[0].exit_code, 0);
+    in_start += std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0);
+    total += std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - t0);
   }
-  auto per_step = std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - t0) / kSteps;
-  std::printf("start+run+collect of `true`: %lld us per step\n", static_cast<long long>(per_step.count()));
-  EXPECT_LT(per_step, milliseconds(200));  // generous: sanitizer builds are slow
+  std::printf("per step: start() %lld us, start() to collected exit of `true` %lld us\n",
+              static_cast<long long>(in_start.count() / kSteps), static_cast<long long>(total.count() / kSteps));
+  EXPECT_LT(total / kSteps, milliseconds(250));  // generous: sanitizer builds on a loaded machine
 }
 
 }  // namespace
