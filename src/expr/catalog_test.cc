@@ -60,7 +60,8 @@ TEST(Catalog, EveryEntryHasDocAndScope) {
     EXPECT_FALSE(v.doc.empty()) << v.pattern;
     EXPECT_NE(v.scope, 0u) << v.pattern;
   }
-  EXPECT_EQ(lookup_variable("workflow.status")->scope, static_cast<unsigned>(kScopeExitHandler));
+  EXPECT_EQ(lookup_variable("workflow.status")->scope, static_cast<unsigned>(kScopeWorkflow | kScopeExitHandler));
+  EXPECT_EQ(lookup_variable("workflow.failures")->scope, static_cast<unsigned>(kScopeExitHandler));
   EXPECT_EQ(lookup_variable("steps.a.outputs.result")->kind, VarKind::kString);
   EXPECT_EQ(lookup_variable("tasks.a.outputs.artifacts.b")->kind, VarKind::kArtifact);
 }
