@@ -119,6 +119,14 @@ class HostRunnerTest : public ::testing::Test {
     return done.empty() ? StepExit{} : done[0];
   }
 
+  // Exactly one step ended, normally, with this code and stdout.
+  static void expect_one_exit(const std::vector<StepExit>& done, int code, const std::string& stdout_text) {
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0].kind, StepExit::Kind::kExited) << done[0].message;
+    EXPECT_EQ(done[0].exit_code, code);
+    EXPECT_EQ(slurp(done[0].stdout_path), stdout_text);
+  }
+
   // A supervisor run by hand, as one spawned by an engine that died would run; its exit status.
   static int run_supervisor(std::string node_dir, std::string token) {
     std::string program = TETHER_TEST_SUPERVISOR;
@@ -396,10 +404,7 @@ TEST_F(HostRunnerTest, SignalReachesTheStepsProcessGroup) {
   ASSERT_TRUE(r.start(step("stop", {"sh", "-c", "sleep 30 & sleep 30; echo never"})).ok());
   r.signal("stop", SIGTERM);  // possibly before the step even exists: the supervisor holds it
   auto done = run_all(r, 1, std::chrono::seconds(10));
-  ASSERT_EQ(done.size(), 1u);
-  EXPECT_EQ(done[0].kind, StepExit::Kind::kExited);
-  EXPECT_EQ(done[0].exit_code, 143);
-  EXPECT_EQ(slurp(done[0].stdout_path), "");
+  ASSERT_NO_FATAL_FAILURE(expect_one_exit(done, 143, ""));
 }
 
 TEST_F(HostRunnerTest, BackgroundProcessesDieWithTheStep) {
@@ -429,10 +434,7 @@ TEST_F(HostRunnerTest, AttachToAStepStillRunning) {
   ASSERT_EQ(slurp(s.node_dir + "/stdout"), "before\n");
   std::ofstream(s.node_dir + "/tmp/go") << "go\n";
   auto done = run_all(second, 1);
-  ASSERT_EQ(done.size(), 1u);
-  EXPECT_EQ(done[0].kind, StepExit::Kind::kExited);
-  EXPECT_EQ(done[0].exit_code, 7);
-  EXPECT_EQ(slurp(done[0].stdout_path), "before\nafter\n");
+  ASSERT_NO_FATAL_FAILURE(expect_one_exit(done, 7, "before\nafter\n"));
   ::waitpid(supervisor, nullptr, 0);  // a real restart has no such zombie: the old engine is gone
 }
 
@@ -467,10 +469,7 @@ TEST_F(HostRunnerTest, StepSurvivesTheEngineAndItsProcessGroupBeingKilled) {
   EXPECT_TRUE(restarted.poll().empty());
   std::ofstream(s.node_dir + "/tmp/go") << "go\n";
   auto done = run_all(restarted, 1);
-  ASSERT_EQ(done.size(), 1u);
-  EXPECT_EQ(done[0].kind, StepExit::Kind::kExited);
-  EXPECT_EQ(done[0].exit_code, 5);
-  EXPECT_EQ(slurp(done[0].stdout_path), "survived\n");
+  ASSERT_NO_FATAL_FAILURE(expect_one_exit(done, 5, "survived\n"));
 }
 
 TEST_F(HostRunnerTest, AttachToAStepThatEndedMeanwhile) {
@@ -487,11 +486,8 @@ TEST_F(HostRunnerTest, AttachToAStepThatEndedMeanwhile) {
   HostRunner second(options());
   ASSERT_TRUE(second.attach(s.node_id, s.node_dir, "", s).ok());
   auto done = run_all(second, 1);
-  ASSERT_EQ(done.size(), 1u);
-  EXPECT_EQ(done[0].kind, StepExit::Kind::kExited);
-  EXPECT_EQ(done[0].exit_code, 3);
+  ASSERT_NO_FATAL_FAILURE(expect_one_exit(done, 3, "done\n"));
   EXPECT_EQ(outputs(done[0])["/tmp/x"], s.node_dir + "/tmp/x");
-  EXPECT_EQ(slurp(done[0].stdout_path), "done\n");
 }
 
 TEST_F(HostRunnerTest, AttachToANodeWhoseSupervisorNeverRanMakesItLostForever) {
