@@ -151,7 +151,12 @@ class TreeBuilder : public YAML::EventHandler {
 
   std::vector<Node> documents;
 
-  void OnDocumentStart(const YAML::Mark&) override {
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    // yaml-cpp can report endless documents at one spot of some malformed flow
+    // collections instead of failing; a document must start past the previous one.
+    if (documents_started_++ > 0 && mark.pos <= last_document_pos_)
+      fail(mark, "yaml: did not find expected node content");
+    last_document_pos_ = mark.pos;
     anchors_.clear();
     node_count_ = 0;
   }
@@ -327,11 +332,46 @@ class TreeBuilder : public YAML::EventHandler {
   std::vector<Open> stack_;
   std::map<YAML::anchor_t, Anchored> anchors_;
   size_t node_count_ = 0;
+  size_t documents_started_ = 0;
+  int last_document_pos_ = -1;
 };
 
 }  // namespace
 
+namespace {
+
+// go-yaml refuses text that is not UTF-8 or holds control characters, and yaml-cpp can loop
+// on some invalid sequences, so the text is checked before yaml-cpp sees it.
+Status check_text(std::string_view text, const std::string& path) {
+  int line = 1, col = 1;
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    SourcePos pos{path, line, col};
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0) return invalid("yaml: invalid leading UTF-8 octet", pos);
+    if (i + len > text.size()) return invalid("yaml: incomplete UTF-8 octet sequence", pos);
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return invalid("yaml: invalid trailing UTF-8 octet", pos);
+    if (len == 1 && c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+      return invalid("yaml: control characters are not allowed", pos);
+    if (c == 0x7F) return invalid("yaml: control characters are not allowed", pos);
+    if (c == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+    i += len;
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Result<std::vector<Node>> parse_yaml(std::string_view text, const std::string& path, const ParseOptions& limits) {
+  // A UTF-8 byte order mark is allowed at the start, as go-yaml allows it.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  TRY_STATUS(check_text(text, path));
   std::istringstream in{std::string(text)};
   TreeBuilder builder(path, limits);
   try {

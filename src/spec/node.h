@@ -49,7 +49,7 @@ struct MapEntry {
 
 struct ParseOptions {
   // Limits that keep hostile input (alias bombs, deep nesting) from exhausting memory or stack.
-  size_t max_nodes = 500'000;  // per document, counting every alias expansion
+  size_t max_nodes = 200'000;  // per document, counting every alias expansion
   int max_depth = 200;
   // Argo's strict mode rejects a key written twice in one map; otherwise the last one wins.
   bool allow_duplicate_keys = false;
