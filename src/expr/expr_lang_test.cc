@@ -248,6 +248,54 @@ TEST(ExprLang, NowIsATime) {
   EXPECT_EQ(*later, Json(true));
 }
 
+TEST(JsonPath, Queries) {
+  const char* doc = R"({"a": {"b": [10, 20, 30], "c": "x"}, "list": [{"k": 1, "t": "u"}, {"k": 2}], "q": null})";
+  struct Case {
+    const char* path;
+    const char* json;
+  };
+  const Case cases[] = {
+      {"$", R"({"a":{"b":[10,20,30],"c":"x"},"list":[{"k":1,"t":"u"},{"k":2}],"q":null})"},
+      {"$.a.c", "\"x\""},
+      {R"($["a"]["c"])", "\"x\""},
+      {"$.a.b[-1]", "30"},
+      {"$.a.b[0,2]", "[10,30]"},
+      {"$.a.b[1:]", "[20,30]"},
+      {"$.a.b[::-1]", "[30,20,10]"},
+      {"$.a.*", R"([[10,20,30],"x"])"},
+      {"$..k", "[1,2]"},
+      {"$.list[?(@.t)].k", "[1]"},
+      {"$.list[?(@.k != 1)]", R"([{"k":2}])"},
+      {"$.list[?(@.k == 1 || @.k == 2)].k", "[1,2]"},
+      {"$.list[?(!(@.k > 1))].k", "[1]"},
+      {"$.q", "null"},
+  };
+  for (const auto& c : cases) {
+    std::string src = std::string("jsonpath('") + doc + "', '" + c.path + "')";
+    auto r = eval_expr(src, Json::object());
+    ASSERT_TRUE(r.ok()) << c.path << ": " << r.error().message;
+    EXPECT_EQ(go_json(*r), c.json) << c.path;
+  }
+  for (const char* bad : {"a.b", "$.a.missing", "$.a.b[7]", "$.a[", "$.list[?(@.k ==)]"}) {
+    auto r = eval_expr(std::string("jsonpath('") + doc + "', '" + bad + "')", Json::object());
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  auto not_json = eval_expr("jsonpath('{', '$')", Json::object());
+  EXPECT_FALSE(not_json.ok());
+}
+
+TEST(GoFormat, TimesAndDurations) {
+  auto t = eval_expr("date('2024-03-05T06:07:08.5+01:00').Format('2006-01-02T15:04:05.000Z07:00 Jan _2 3PM')", Json::object());
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(*t, Json("2024-03-05T05:07:08.500Z Mar  5 5AM"));
+  auto d = eval_expr("[string(duration('1h2m3.5s')), string(duration('1.5ms')), string(duration('0s')), string(-duration('90s'))]",
+                     Json::object());
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(*d, (Json{"1h2m3.5s", "1.5ms", "0s", "-1m30s"}));
+  EXPECT_FALSE(eval_expr("duration('5 parsecs')", Json::object()).ok());
+  EXPECT_FALSE(eval_expr("date('yesterday')", Json::object()).ok());
+}
+
 TEST(GoJson, FloatsAsGoWritesThem) {
   EXPECT_EQ(go_json(Json(2.0)), "2");
   EXPECT_EQ(go_json(Json(0.5)), "0.5");
