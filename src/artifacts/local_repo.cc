@@ -114,7 +114,8 @@ Status copy_file(const std::string& src, const std::string& dst, mode_t mode) {
 
 // A step's file kept by hard link (see local_repo.h), else copied.
 Status link_or_copy(const std::string& src, const std::string& dst, mode_t mode) {
-  if (::link(src.c_str(), dst.c_str()) == 0) {
+  // AT_SYMLINK_FOLLOW: a step's output that is a symlink is stored as the file it names.
+  if (::linkat(AT_FDCWD, src.c_str(), AT_FDCWD, dst.c_str(), AT_SYMLINK_FOLLOW) == 0) {
     UniqueFd fd(::open(dst.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid() || ::fsync(fd.get()) != 0) return io_error("artifacts: cannot sync " + dst);
     return {};

@@ -216,6 +216,18 @@ TEST_F(LocalRepoTest, UnarchivedFileIsLinkedAndLoadedAsACopy) {
   EXPECT_EQ(read(repo_->path_of("k/data.csv")), "a,b\n1,2\n");  // the stored artifact is untouched
 }
 
+TEST_F(LocalRepoTest, SymlinkSourceIsStoredAsTheFileItNames) {
+  write(tmp_ + "/step/real.txt", "real");
+  fs::create_symlink("real.txt", tmp_ + "/step/alias.txt");
+  for (ArchiveMode mode : {ArchiveMode::kNone, ArchiveMode::kTarGz}) {
+    std::string key = mode == ArchiveMode::kNone ? "k/alias.txt" : "k/alias.tgz";
+    save(tmp_ + "/step/alias.txt", key, mode);
+    load(key, tmp_ + "/in/" + key);
+    EXPECT_FALSE(fs::is_symlink(tmp_ + "/in/" + key));
+    EXPECT_EQ(read(tmp_ + "/in/" + key), "real");
+  }
+}
+
 TEST_F(LocalRepoTest, UnarchivedDirectoryRoundTrip) {
   save(make_tree(), "k/out", ArchiveMode::kNone);
   EXPECT_TRUE(fs::is_directory(repo_->path_of("k/out")));

@@ -65,6 +65,10 @@ std::string secret_context(const std::string& ns, const std::string& name) {
 int SqliteStore::schema_version() { return latest_schema_version(); }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, Mode mode, StoreOptions opts) {
+  std::error_code ec;
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (ec) return Error(ErrorCode::kIo, "store: cannot create " + dir + ": " + ec.message());
   auto db = TRY(Db::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   sqlite3_busy_timeout(db->raw(), opts.busy_timeout_ms);
   TRY_STATUS(db->exec("PRAGMA foreign_keys=ON"));

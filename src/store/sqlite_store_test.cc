@@ -392,6 +392,12 @@ TEST_F(SqliteStoreTest, DataSurvivesReopenAndSchemaIsVersioned) {
   sqlite3_close(db);
 }
 
+TEST_F(SqliteStoreTest, CreatesTheFolderOfTheDatabase) {
+  auto s = SqliteStore::open(dir_ + "/new/home/tether.db", SqliteStore::Mode::kWriter);
+  ASSERT_TRUE(s.ok()) << s.error().str();
+  EXPECT_TRUE(fs::exists(dir_ + "/new/home/tether.db"));
+}
+
 TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
   open();
   raw_exec("PRAGMA user_version=999");
