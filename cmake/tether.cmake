@@ -31,7 +31,11 @@ function(tether_fuzz_target name)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   if(TETHER_TESTS)
+    # libFuzzer adds new inputs to its first corpus folder: give it one in the build tree
+    # and read the seeds from the source tree, which tests never write.
+    set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}.corpus)
     add_test(NAME fuzz.${name}
-      COMMAND ${name} -max_total_time=15 -timeout=5 -rss_limit_mb=2048 ${F_CORPUS})
+      COMMAND sh -c "mkdir -p '${work}' && exec \"$0\" -max_total_time=15 -timeout=5 -rss_limit_mb=2048 '${work}' \"$@\""
+              $<TARGET_FILE:${name}> ${F_CORPUS})
   endif()
 endfunction()

@@ -1,0 +1,149 @@
+// `tether server`: the engine of one $TETHER_HOME in the foreground. The CLI starts the
+// same thing in the background (`--idle-exit`) when a command needs an engine and none
+// runs. This file is the composition root of the engine process: it picks the store, the
+// executor and the artifact repository and hands them to the engine.
+#include <fmt/core.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include <future>
+#include <thread>
+
+#include "base/log.h"
+#include "cli/command.h"
+#include "cli/home.h"
+#include "engine/engine.h"
+#include "server/control.h"
+#include "store/sqlite_store.h"
+#include "exec/host_runner.h"
+#include "artifacts/local_repo.h"
+
+namespace tether::cli {
+namespace {
+
+struct ServerArgs {
+  bool stop = false;
+  int idle_exit = 0;
+  bool no_http = false;
+  std::string executor = "host";
+};
+
+Json error_reply(const Error& e) { return {{"ok", false}, {"error", e.message}}; }
+
+// Runs a command on the engine thread and waits for its reply. Control connections have
+// their own threads, so blocking here blocks only that client.
+template <typename Cmd>
+Json run_on_engine(engine::Engine& eng, Cmd cmd) {
+  auto promise = std::make_shared<std::promise<Json>>();
+  auto future = promise->get_future();
+  cmd.reply = [promise](Status st) {
+    promise->set_value(st.ok() ? Json{{"ok", true}} : error_reply(st.error()));
+  };
+  eng.post(std::move(cmd));
+  return future.get();
+}
+
+engine::RunRef run_ref(const Json& req) {
+  engine::RunRef ref;
+  ref.namespace_ = req.value("namespace", std::string("default"));
+  ref.name = req.value("name", std::string());
+  return ref;
+}
+
+Json handle(engine::Engine& eng, const Json& req) {
+  std::string op = req.value("op", std::string());
+  if (op == "ping") return {{"ok", true}, {"pid", ::getpid()}};
+  if (op == "shutdown") {
+    eng.request_shutdown();
+    return {{"ok", true}};
+  }
+  if (op == "submit") {
+    auto promise = std::make_shared<std::promise<Json>>();
+    auto future = promise->get_future();
+    engine::Submit cmd;
+    cmd.workflow = req.value("workflow", Json::object());
+    cmd.entrypoint_override = req.value("entrypoint", std::string());
+    cmd.reply = [promise](Result<engine::RunRecord> r) {
+      promise->set_value(r.ok() ? Json{{"ok", true}, {"name", r->name}, {"uid", r->uid}, {"namespace", r->namespace_}}
+                                : error_reply(r.error()));
+    };
+    eng.post(std::move(cmd));
+    return future.get();
+  }
+  if (op == "stop") return run_on_engine(eng, engine::Stop{run_ref(req), req.value("message", std::string()), {}});
+  if (op == "terminate") return run_on_engine(eng, engine::Terminate{run_ref(req), {}});
+  if (op == "delete") return run_on_engine(eng, engine::Delete{run_ref(req), {}});
+  if (op == "suspend") return run_on_engine(eng, engine::Suspend{run_ref(req), {}});
+  if (op == "resume") return run_on_engine(eng, engine::Resume{run_ref(req), {}});
+  if (op == "retry") return run_on_engine(eng, engine::Retry{run_ref(req), {}});
+  return {{"ok", false}, {"error", "unknown request \"" + op + "\""}};
+}
+
+int stop_server(const Home& home) {
+  auto reply = server::call(home.socket(), {{"op", "shutdown"}}, 5000);
+  if (!reply.ok()) return 0;  // nothing to stop
+  // Wait until the engine has let go of its lock, so a caller can start a new one at once.
+  for (int i = 0; i < 400; ++i) {
+    auto lock = acquire_engine_lock(home);
+    if (lock.ok()) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  fmt::print(stderr, "the engine did not stop within 10 seconds\n");
+  return 1;
+}
+
+int run_server(const ServerArgs& a) {
+  auto home = open_home();
+  if (!home.ok()) return fmt::print(stderr, "{}\n", home.error().str()), 1;
+  if (a.stop) return stop_server(*home);
+  auto lock = acquire_engine_lock(*home);
+  if (!lock.ok()) return fmt::print(stderr, "{}\n", lock.error().str()), 1;
+
+  store::StoreOptions sopts;
+  sopts.secret_key_path = home->secret_key();
+  auto store = store::SqliteStore::open(home->db(), store::SqliteStore::Mode::kWriter, sopts);
+  if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
+  exec::HostRunner runner;
+  artifacts::LocalRepo repo(home->artifacts());
+  engine::EngineOptions eopts;
+  eopts.home = home->root;
+  if (a.idle_exit > 0) eopts.idle_exit = std::chrono::milliseconds(a.idle_exit * 1000);
+  engine::Engine eng(**store, runner, repo, SystemClock::instance(), eopts);
+  if (auto st = eng.recover(); !st.ok()) return fmt::print(stderr, "recovering runs: {}\n", st.error().str()), 1;
+
+  auto control = server::ControlServer::listen(home->socket(), [&eng](const Json& req) { return handle(eng, req); });
+  if (!control.ok()) return fmt::print(stderr, "{}\n", control.error().str()), 1;
+
+  // SIGINT/SIGTERM end the engine cleanly; running steps are left to their supervisors
+  // and re-adopted by the next engine.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  std::thread signals([&eng, mask] {
+    int sig = 0;
+    sigwait(&mask, &sig);
+    eng.request_shutdown();
+  });
+  signals.detach();
+
+  log::info("engine {} serving {}", ::getpid(), home->root);
+  auto st = eng.run();
+  (*control)->stop();
+  if (!st.ok()) return fmt::print(stderr, "engine: {}\n", st.error().str()), 1;
+  return 0;
+}
+
+CommandRegistrar reg("server", [](CLI::App& root) {
+  auto a = std::make_shared<ServerArgs>();
+  auto* cmd = root.add_subcommand("server", "run the engine (and its API) in the foreground");
+  cmd->add_flag("--stop", a->stop, "stop the engine serving this TETHER_HOME, if one runs");
+  cmd->add_option("--idle-exit", a->idle_exit, "exit after this many seconds with no active workflow (0: never)");
+  cmd->add_flag("--no-http", a->no_http, "serve only the local control socket");
+  cmd->add_option("--executor", a->executor, "how steps run: host")->check(CLI::IsMember({"host"}));
+  cmd->callback([a] { set_exit_code(run_server(*a)); });
+});
+
+}  // namespace
+}  // namespace tether::cli

@@ -1,0 +1,98 @@
+// `tether submit FILE...`: argo's submit. Options are applied to the Workflow the way the
+// argo CLI applies them (parameters into spec.arguments, entrypoint, names, labels) and the
+// result goes to the engine, which creates the run and returns at once.
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <iterator>
+
+#include "cli/command.h"
+#include "cli/render.h"
+#include "cli/runs.h"
+#include "cli/workflow_input.h"
+
+namespace tether::cli {
+namespace {
+
+struct SubmitArgs {
+  std::vector<std::string> files;
+  SubmitOptions opts;
+  std::string output;
+  std::string namespace_ = "default";
+  bool watch = false, wait = false, log = false, dry_run = false, server_dry_run = false;
+  std::string from;
+};
+
+int run_submit(const SubmitArgs& a) {
+  auto home = open_home();
+  if (!home.ok()) return fmt::print(stderr, "{}\n", home.error().str()), 1;
+
+  std::vector<Json> workflows;
+  if (!a.from.empty()) {
+    auto wf = workflow_from_template(*home, a.namespace_, a.from);
+    if (!wf.ok()) return fmt::print(stderr, "{}\n", wf.error().str()), 1;
+    workflows.push_back(std::move(*wf));
+  } else {
+    if (a.files.empty()) return fmt::print(stderr, "Error: at least one workflow file or --from is required\n"), 1;
+    auto loaded = load_workflow_files(*home, a.files);
+    if (!loaded.ok()) return fmt::print(stderr, "{}\n", loaded.error().str()), 1;
+    workflows = std::move(*loaded);
+  }
+
+  std::vector<std::string> names;
+  for (auto& wf : workflows) {
+    auto prepared = apply_submit_options(wf, a.opts, a.namespace_);
+    if (!prepared.ok()) return fmt::print(stderr, "{}\n", prepared.error().str()), 1;
+    if (a.dry_run) {
+      fmt::print("{}\n", a.output == "json" ? wf.dump(2) : to_yaml(wf));
+      continue;
+    }
+    auto reply = engine_call(*home, {{"op", "submit"}, {"workflow", wf}});
+    if (!reply.ok()) return fmt::print(stderr, "Failed to submit workflow: {}\n", reply.error().message), 1;
+    std::string name = (*reply)["name"].get<std::string>();
+    names.push_back(name);
+    auto store = open_reader(*home);
+    if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
+    auto created = load_workflow(**store, a.namespace_, name);
+    if (!created.ok()) return fmt::print(stderr, "{}\n", created.error().str()), 1;
+    if (a.output == "name") {
+      fmt::print("{}\n", name);
+    } else if (a.output == "json") {
+      fmt::print("{}\n", created->dump(2));
+    } else if (a.output == "yaml") {
+      fmt::print("{}\n", to_yaml(*created));
+    } else if (!a.watch) {
+      fmt::print("{}", render_get(*created, GetOptions{a.output, "", true, static_cast<bool>(::isatty(1))},
+                                  SystemClock::instance().now()));
+    }
+    std::fflush(stdout);
+  }
+  if (a.dry_run) return 0;
+  bool quiet = !a.output.empty() && a.output != "wide";
+  return follow_after_submit(*home, a.namespace_, names, a.watch, a.wait, a.log, quiet);
+}
+
+CommandRegistrar reg("submit", [](CLI::App& root) {
+  auto a = std::make_shared<SubmitArgs>();
+  auto* cmd = root.add_subcommand("submit", "submit a workflow");
+  cmd->add_option("files", a->files, "workflow files (- for stdin)");
+  add_submit_option_flags(cmd, a->opts);
+  cmd->add_option("-o,--output", a->output, "output format: name|json|yaml|wide")
+      ->check(CLI::IsMember({"", "name", "json", "yaml", "wide"}));
+  cmd->add_option("-n,--namespace", a->namespace_, "namespace");
+  cmd->add_flag("-w,--wait", a->wait, "wait for the workflow to complete");
+  cmd->add_flag("--watch", a->watch, "watch the workflow until it completes");
+  cmd->add_flag("--log", a->log, "log the workflow until it completes");
+  cmd->add_flag("--dry-run", a->dry_run, "print the workflow that would be submitted, without submitting");
+  cmd->add_flag("--server-dry-run", a->server_dry_run, "accepted for argo compatibility; same as --dry-run")
+      ->excludes("--dry-run");
+  cmd->add_option("--from", a->from, "submit from an existing resource: workflowtemplate/NAME, clusterworkflowtemplate/NAME, cronwf/NAME");
+  cmd->callback([a] {
+    if (a->server_dry_run) a->dry_run = true;
+    set_exit_code(run_submit(*a));
+  });
+});
+
+}  // namespace
+}  // namespace tether::cli

@@ -1,0 +1,141 @@
+"""End-to-end: the argo-style verbs on real workflows, through the real binary."""
+import json
+import os
+import subprocess
+import time
+import unittest
+
+from harness import EXAMPLES, TetherTest
+
+
+def example(name):
+    return os.path.join(EXAMPLES, name)
+
+
+class SubmitListGetLogsDelete(TetherTest):
+    def test_lifecycle(self):
+        r = self.ok("submit", example("hello-world.yaml"), "-p", "message=hi from e2e", "--wait", "-o", "name")
+        name = r.out.strip().splitlines()[0]
+        self.assertTrue(name.startswith("hello-world-"), r)
+
+        listing = self.ok("list").out.splitlines()
+        self.assertEqual(listing[0].split(), ["NAME", "STATUS", "AGE", "DURATION", "PRIORITY", "MESSAGE"])
+        self.assertIn(name, listing[1])
+        self.assertIn("Succeeded", listing[1])
+        self.assertEqual(self.ok("list", "-o", "name").out.split(), [name])
+
+        wf = self.get_json(name)
+        self.assertEqual(wf["status"]["phase"], "Succeeded")
+        root = wf["status"]["nodes"][name]
+        self.assertEqual(root["type"], "Pod")
+        self.assertEqual(root["templateName"], "hello")
+
+        text = self.ok("get", name).out
+        self.assertIn("Status:              Succeeded", text)
+        self.assertRegex(text, r"✔ " + name + r"\s+hello\s+" + name)
+
+        logs = self.ok("logs", name).out
+        self.assertEqual(logs, f"{name}: hi from e2e\n")
+        self.assertEqual(self.ok("logs", "@latest").out, logs)
+
+        self.ok("delete", name)
+        self.assertEqual(self.ok("list").out.strip(), "No workflows found")
+        r = self.tether("get", name)
+        self.assertEqual(r.rc, 1)
+        self.assertIn("not found", r.err)
+
+
+class WaitExitCodes(TetherTest):
+    def write(self, name, text):
+        path = os.path.join(self.home, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_wait_is_zero_only_for_success(self):
+        ok = self.write("ok.yaml", """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: ok-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container: {image: busybox, command: [sh, -c, "exit 0"]}
+""")
+        bad = self.write("bad.yaml", """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: bad-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container: {image: busybox, command: [sh, -c, "exit 3"]}
+""")
+        self.assertEqual(self.tether("submit", ok, "--wait").rc, 0)
+        r = self.tether("submit", bad, "--wait")
+        self.assertEqual(r.rc, 1, r)
+        self.assertRegex(r.out, r"bad-\w+ Failed at ")
+        name = self.ok("list", "--status", "Failed", "-o", "name").out.strip()
+        wf = self.get_json(name)
+        self.assertEqual(wf["status"]["nodes"][name]["message"], "Error (exit code 3)")
+        self.assertEqual(self.tether("wait", name).rc, 1)
+
+    def test_submit_then_watch_from_another_command(self):
+        slow = self.write("slow.yaml", """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: slow}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container: {image: busybox, command: [sh, -c, "sleep 1; echo done"]}
+""")
+        self.ok("submit", slow)
+        running = self.ok("list", "--running", "-o", "name").out.split()
+        self.assertEqual(running, ["slow"])
+        r = self.ok("wait", "slow")
+        self.assertRegex(r.out, r"^slow Succeeded at ")
+        self.assertEqual(self.ok("list", "--completed", "-o", "name").out.split(), ["slow"])
+
+    def test_two_workflows_at_once(self):
+        procs = [subprocess.Popen([self.bin(), "submit", example("dag-artifacts.yaml"), "--wait", "-o", "name"],
+                                  env=self.env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        names = []
+        for p in procs:
+            out, _ = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 0)
+            names.append(out.split()[0])
+        self.assertEqual(len(set(names)), 2)
+        for n in names:
+            logs = self.ok("logs", n).out
+            self.assertIn("left: rows of data", logs)
+            self.assertIn("right: rows of data", logs)
+
+    def bin(self):
+        from harness import BIN
+        return BIN
+
+
+class BadInput(TetherTest):
+    def test_submit_of_invalid_file_names_file_line_and_field(self):
+        path = os.path.join(self.home, "broken.yaml")
+        with open(path, "w") as f:
+            f.write("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: x}\nspec:\n  entrypoint: main\n"
+                    "  templates:\n  - name: main\n    containr: {image: busybox}\n")
+        r = self.tether("submit", path)
+        self.assertEqual(r.rc, 1)
+        self.assertIn("broken.yaml:8:", r.err)
+        self.assertIn("containr", r.err)
+        self.assertEqual(self.ok("list").out.strip(), "No workflows found")
+
+    def test_parameter_needs_name_and_value(self):
+        r = self.tether("submit", example("hello-world.yaml"), "-p", "novalue")
+        self.assertEqual(r.rc, 1)
+        self.assertIn("NAME=VALUE", r.err)
+
+
+if __name__ == "__main__":
+    unittest.main()
