@@ -409,10 +409,10 @@ TEST_F(HostRunnerTest, SignalReachesTheStepsProcessGroup) {
 
 TEST_F(HostRunnerTest, BackgroundProcessesDieWithTheStep) {
   HostRunner r(options());
-  StepExit e = run_one(r, step("bg", {"sh", "-c", "sleep 60 & echo started"}));
+  StepExit e = run_one(r, step("bg", {"sh", "-c", "sleep 60 & setsid sleep 61 & echo started"}));
   EXPECT_EQ(e.exit_code, 0);
   EXPECT_EQ(slurp(e.stdout_path), "started\n");
-  // expect_no_leftovers() checks that the sleep is gone.
+  // expect_no_leftovers() checks that both sleeps are gone, the one that left the group too.
 }
 
 TEST_F(HostRunnerTest, AttachToAStepStillRunning) {

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -16,6 +17,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -178,9 +180,15 @@ class Supervisor {
 
   bool spawn() {
     int status[2];
-    if (::pipe2(status, O_CLOEXEC) != 0) return record_start_failure(std::string("pipe: ") + std::strerror(errno)) == 0;
+    if (::pipe2(status, O_CLOEXEC) != 0) {
+      record_start_failure(std::string("pipe: ") + std::strerror(errno));
+      return false;
+    }
     step_pid_ = ::fork();
-    if (step_pid_ < 0) return record_start_failure(std::string("fork: ") + std::strerror(errno)) == 0;
+    if (step_pid_ < 0) {
+      record_start_failure(std::string("fork: ") + std::strerror(errno));
+      return false;
+    }
     if (step_pid_ == 0) {
       ::close(status[0]);
       run_step_child(dir_, spec_, plan_, ChildIo{out_[1], err_[1], status[1]});
@@ -294,6 +302,34 @@ class Supervisor {
     finished_us_ = now_us();
     exit_code_ = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
     exited_ = true;
+    kill_escaped();
+  }
+
+  // As a subreaper we inherit every orphan of the step, including daemons that left its
+  // process group (setsid): like a container's, a step's processes end with its main process.
+  // Bounded, so a process stuck in the kernel cannot keep the exit from being recorded.
+  void kill_escaped() {
+    const std::string children = "/proc/self/task/" + std::to_string(::getpid()) + "/children";
+    const long long until = now_us() + 1000000;
+    std::string list;
+    while (read_whole_file(children, &list) && list.find_first_not_of(' ') != std::string::npos) {
+      for (char* p = list.data(); *p;) {
+        char* end;
+        long pid = std::strtol(p, &end, 10);
+        if (end == p) break;
+        if (pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
+        p = end;
+      }
+      while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
+      long long left = until - now_us();
+      if (left <= 0) break;
+      struct pollfd pfd = {sig_fd_, POLLIN, 0};
+      if (::poll(&pfd, 1, static_cast<int>(left / 1000) + 1) > 0) {
+        signalfd_siginfo si;
+        [[maybe_unused]] ssize_t n = ::read(sig_fd_, &si, sizeof si);
+      }
+    }
   }
 
   Record exit_record(const char* kind) const {
@@ -328,6 +364,7 @@ class Supervisor {
     ::signal(SIGPIPE, SIG_IGN);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     sig_fd_ = ::signalfd(-1, &set, SFD_CLOEXEC);
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     return sig_fd_ >= 0;
   }
 
