@@ -42,6 +42,8 @@ struct Token {
     switch (kind) {
       case Kind::kUnknown: return "<nil>";
       case Kind::kNumeric: return go_format_float(number);
+      case Kind::kTime:
+        return go_time_format("2006-01-02 15:04:05.999999999 -0700 MST", static_cast<int64_t>(number) * 1000000000);
       case Kind::kBoolean: return boolean ? "true" : "false";
       case Kind::kClause: return "40";        // the rune '('
       case Kind::kClauseClose: return "41";   // the rune ')'
@@ -127,6 +129,46 @@ bool is_symbol_char(unsigned char c) {
   return !(is_digit(c) || is_letter(c) || c == '(' || c == ')' || c == '[' || c == ']' || is_quote(c));
 }
 
+// govaluate reads a quoted string that parses as a date as a time, which evaluates to its
+// Unix seconds. The layouts here are its RFC 3339 and ISO 8601 ones, in UTC (Argo's
+// controller runs in UTC); the named-weekday layouts (ANSIC, UnixDate, RubyDate, Kitchen)
+// are not recognised.
+std::optional<int64_t> parse_date(const std::string& s) {
+  auto digits = [&](size_t at, size_t n) {
+    if (at + n > s.size()) return false;
+    for (size_t k = at; k < at + n; ++k) {
+      if (!std::isdigit(static_cast<unsigned char>(s[k]))) return false;
+    }
+    return true;
+  };
+  if (s.size() < 10 || !digits(0, 4) || s[4] != '-' || !digits(5, 2) || s[7] != '-' || !digits(8, 2)) return std::nullopt;
+  std::string date = s.substr(0, 10);
+  std::string rest = s.substr(10);
+  std::string rfc;
+  if (rest.empty()) {
+    rfc = date + "T00:00:00Z";
+  } else if (rest.size() == 6 && rest[0] == ' ' && digits(11, 2) && rest[3] == ':' && digits(14, 2)) {
+    rfc = date + "T" + rest.substr(1) + ":00Z";
+  } else if (rest.size() == 9 && rest[0] == ' ') {
+    rfc = date + "T" + rest.substr(1) + "Z";
+  } else if (rest.size() == 15 && rest[0] == ' ') {
+    rfc = date + "T" + rest.substr(1);
+  } else if (rest[0] == 'T') {
+    rfc = s;
+    // ISO 8601 offsets without a colon (Z0700 layouts): +0100 -> +01:00.
+    size_t sign = rfc.find_last_of("+-");
+    if (sign != std::string::npos && sign > 10 && rfc.size() - sign == 5) rfc.insert(sign + 3, ":");
+    if (rfc.size() == 13 + (rfc.back() == 'Z' ? 1 : 6) && rfc[13] != ':') rfc.insert(13, ":00:00");
+    else if (rfc.size() >= 16 && rfc[16] != ':') rfc.insert(16, ":00");
+  } else {
+    return std::nullopt;
+  }
+  auto ns = parse_rfc3339(rfc);
+  if (!ns) return std::nullopt;
+  int64_t secs = *ns >= 0 ? *ns / 1000000000 : -((-*ns + 999999999) / 1000000000);
+  return secs;
+}
+
 class Lexer {
  public:
   explicit Lexer(std::string_view s) : s_(s) {}
@@ -205,6 +247,10 @@ class Lexer {
           return invalid("Unclosed string literal");
         }
         ++i_;
+        if (auto secs = parse_date(t.text)) {
+          t.kind = Kind::kTime;
+          t.number = static_cast<double>(*secs);
+        }
         return std::optional<Token>(t);
       }
       if (c == '(' || c == ')') {
@@ -466,6 +512,7 @@ class Planner {
       case Kind::kNumeric: n->literal.v = t.number; return n;
       case Kind::kBoolean: n->literal.v = t.boolean; return n;
       case Kind::kString: n->literal.v = t.text; return n;
+      case Kind::kTime: n->literal.v = t.number; return n;
       case Kind::kPattern: n->literal.v = t.text; n->literal.pattern = true; return n;
       case Kind::kAccessor:
       case Kind::kVariable: {

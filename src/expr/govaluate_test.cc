@@ -37,7 +37,11 @@ INSTANTIATE_TEST_SUITE_P(
         WhenCase{"2 * 3 > 5", true}, WhenCase{"-1 < 0", true}, WhenCase{"!true == false", true}, WhenCase{"!(1 > 2)", true},
         WhenCase{"10 % 3 == 1", true}, WhenCase{"2 ** 3 == 8", true}, WhenCase{"b > a", true}, WhenCase{"10 > 9", true},
         WhenCase{"'10' > '9'", false}, WhenCase{"0x10 == 16", true}, WhenCase{"1 == 1 ? true : false", true},
-        WhenCase{"[a b] == 'a b'", true}, WhenCase{"heads == heads && 1 + 1 == 2 || false", true}));
+        WhenCase{"[a b] == 'a b'", true}, WhenCase{"heads == heads && 1 + 1 == 2 || false", true},
+        // quoted dates are times, compared as Unix seconds
+        WhenCase{"'2024-01-02' < '2024-01-10'", true}, WhenCase{"'2024-01-02T00:00:00Z' == '2024-01-02'", true},
+        WhenCase{"'2024-01-02 01:00' > '2024-01-02T00:30:00+00:00'", true},
+        WhenCase{"'2024-01-02' == 1704153600", true}));
 
 struct WhenError {
   const char* when;
@@ -80,7 +84,10 @@ INSTANTIATE_TEST_SUITE_P(
         WhenError{"v1.2 == x", "Failed to evaluate 'when' expresion 'v1.2 == x': No parameter 'v1' found."},
         WhenError{"1 + 2", "Expected boolean evaluation for '1 + 2'. Got 3"},
         WhenError{"heads", "Expected boolean evaluation for 'heads'. Got heads"},
-        WhenError{"(1 > 0) ? yes : no", "Expected boolean evaluation for '(1 > 0) ? yes : no'. Got yes"}));
+        WhenError{"(1 > 0) ? yes : no", "Expected boolean evaluation for '(1 > 0) ? yes : no'. Got yes"},
+        WhenError{"'2024-01-02'", "Expected boolean evaluation for ''2024-01-02''. Got 1.7041536e+09"},
+        WhenError{"'2024-01-02' ? a : b",
+                  "Invalid 'when' expression ''2024-01-02' ? a : b': Cannot transition token types from TIME [2024-01-02 00:00:00 +0000 UTC] to TERNARY [?]"}));
 
 TEST(Govaluate, CheckWhenReportsSyntaxOnly) {
   EXPECT_TRUE(check_when("heads > 1").ok());  // a type error shows only when evaluated
