@@ -299,7 +299,8 @@ void HostRunner::signal(const std::string& node_id, int sig) {
   info.si_pid = ::getpid();
   info.si_uid = ::getuid();
   info.si_value.sival_int = sig;
-  if (::syscall(SYS_pidfd_send_signal, it->second.pidfd.get(), forward_signal(), &info, 0) != 0)
+  // ESRCH: the supervisor just ended, the next poll() reports the step.
+  if (::syscall(SYS_pidfd_send_signal, it->second.pidfd.get(), forward_signal(), &info, 0) != 0 && errno != ESRCH)
     log::warn("cannot signal step {}: {}", node_id, std::strerror(errno));
 }
 
