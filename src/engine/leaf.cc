@@ -235,6 +235,11 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
 
   WallTime now = clock_.now();
   if (auto secs = seconds_of(at(tmpl, "activeDeadlineSeconds"))) inv.deadline = now + std::chrono::seconds(*secs);
+  // A template's timeout bounds the step the same way.
+  if (auto secs = plan::parse_duration_seconds(str(tmpl, "timeout")); secs && *secs > 0) {
+    WallTime t = now + std::chrono::microseconds(static_cast<int64_t>(*secs * 1e6));
+    if (!inv.deadline || t < *inv.deadline) inv.deadline = t;
+  }
   if (auto secs = seconds_of(at(run.planner->exec_spec(), "activeDeadlineSeconds")); secs && run.state.started_at) {
     WallTime wf_deadline = *run.state.started_at + std::chrono::seconds(*secs);
     if (!inv.deadline || wf_deadline < *inv.deadline) inv.deadline = wf_deadline;

@@ -26,6 +26,7 @@ struct DagRun {
   const Json& tmpl;
   const TmplCtx& ctx;
   bool on_exit;
+  int parallelism;  // of the DAG template: at most this many children unfinished
   std::map<std::string, const Json*> tasks;
   std::set<std::string> visited;
 
@@ -131,6 +132,14 @@ struct DagRun {
     const Json& tj = *task(t);
     std::string node_name = task_node_name(t);
     NodeStatus* n = task_node(t);
+    if (n && (phase_fulfilled(n->phase) || n->phase == phase::kRunning)) {
+      Scope s = scope_for(t);
+      s.vars["tasks." + t + ".status"] = n->phase;
+      bool hooks_done = true;
+      Exec h = w.run_hooks(jget(tj, "hooks"), n->name, boundary, ctx, s.vars, &hooks_done);
+      if (!h.error.empty()) w.mark(n->name, phase::kError, h.error);
+      if (!hooks_done) return;
+    }
     if (n && phase_fulfilled(n->phase)) {
       exit_hook_done(t, *n);
       return;
@@ -209,14 +218,21 @@ struct DagRun {
       base.erase("withParam");
       base.erase("withSequence");
       for (size_t i = 0; i < items->size(); ++i) {
+        std::string item_name = loop_name(t, i, (*items)[i]);
+        const NodeStatus* ex = w.node(task_node_name(item_name));
+        if (ex && (phase_fulfilled(ex->phase) || ex->type == node_type::kPod)) {
+          expanded.push_back({{"name", item_name}});  // nothing to substitute: it exists
+          continue;
+        }
         Json one = base;
-        Vars iv = vars;
-        item_vars((*items)[i], iv);
-        if (auto st = substitute_json(one, iv); !st.ok()) {
+        auto keys = item_vars((*items)[i], vars);
+        auto st = substitute_json(one, vars);
+        for (const auto& k : keys) vars.erase(k);
+        if (!st.ok()) {
           error_node(t, node_name, st.error().message);
           return;
         }
-        one["name"] = loop_name(t, i, (*items)[i]);
+        one["name"] = item_name;
         expanded.push_back(one);
       }
       if (expanded.empty()) {
@@ -249,7 +265,8 @@ struct DagRun {
           continue;
         }
       }
-      Exec e = w.execute_template(child_name, one, jget(one, "arguments"), ctx, {boundary, on_exit, false});
+      Exec e = w.execute_template(child_name, one, jget(one, "arguments"), ctx,
+                                  {boundary, on_exit, false, "", parallelism});
       if (!e.error.empty()) {
         w.mark(child_name, phase::kError, "task '" + child_name + "' errored: " + e.error);
         return;
@@ -351,7 +368,7 @@ Exec Planner::Walk::execute_dag(const std::string& name, const Json& tmpl, const
     if (!jget(in, "parameters").empty() || !jget(in, "artifacts").empty()) n->inputs = in;
     if (opts.hooked) n->node_flag = {{"hooked", true}};
   }
-  DagRun d{*this, name, n->id, tmpl, ctx, opts.on_exit, {}, {}};
+  DagRun d{*this, name, n->id, tmpl, ctx, opts.on_exit, template_parallelism(tmpl), {}, {}};
   const Json& list = jget(jget(tmpl, "dag"), "tasks");
   if (list.is_array())
     for (const auto& t : list) d.tasks[jstr(t, "name")] = &t;

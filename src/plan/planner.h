@@ -90,6 +90,10 @@ struct LeafResult {
 std::string artifact_key(const std::string& workflow_name, const std::string& pod_name,
                          const std::string& artifact_name, bool archived);
 
+// Go's time.ParseDuration ("1m30s", "300ms"); a bare number means seconds, as Argo
+// allows for backoff, suspend and timeouts. nullopt when it does not parse.
+std::optional<double> parse_duration_seconds(const std::string& text);
+
 class Planner {
  public:
   Planner(RunSpec spec, RunState& state);

@@ -69,6 +69,39 @@ Result<std::string> config_map_value(const Json& param, const ConfigMapSource& s
                  v.error().message);
 }
 
+// Go's time.ParseDuration for the forms retry backoff uses; a bare number is seconds.
+std::optional<double> parse_duration_seconds(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  double bare = std::strtod(s.c_str(), &end);
+  if (end && *end == '\0') return bare;
+  double total = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = i;
+    while (j < s.size() && (isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+    if (j == i) return std::nullopt;
+    double v = std::strtod(s.substr(i, j - i).c_str(), nullptr);
+    size_t k = j;
+    while (k < s.size() && isalpha(static_cast<unsigned char>(s[k]))) ++k;
+    std::string unit = s.substr(j, k - j);
+    static const std::map<std::string, double> units = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3},
+                                                         {"s", 1},     {"m", 60},    {"h", 3600}};
+    auto u = units.find(unit);
+    if (u == units.end()) return std::nullopt;
+    total += v * u->second;
+    i = k;
+  }
+  return total;
+}
+
+int template_parallelism(const Json& tmpl) {
+  const Json& p = jget(tmpl, "parallelism");
+  if (p.is_number_integer()) return p.get<int>();
+  if (p.is_string()) return std::atoi(p.get<std::string>().c_str());
+  return 0;
+}
+
 bool continues_on(const Json& holder, const std::string& ph) {
   const Json& c = jget(holder, "continueOn");
   if (!c.is_object()) return false;
@@ -103,15 +136,20 @@ std::string loop_name(const std::string& name, size_t index, const Json& item) {
   return name + "(" + std::to_string(index) + ":" + desc + ")";
 }
 
-void item_vars(const Json& item, Vars& vars) {
+std::vector<std::string> item_vars(const Json& item, Vars& vars) {
+  std::vector<std::string> keys{"item"};
   if (item.is_object()) {
-    for (auto it = item.begin(); it != item.end(); ++it) vars["item." + it.key()] = go_value(it.value());
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      keys.push_back("item." + it.key());
+      vars[keys.back()] = go_value(it.value());
+    }
     vars["item"] = to_go_json(item);
   } else if (item.is_array()) {
     vars["item"] = to_go_json(item);
   } else {
     vars["item"] = go_value(item);
   }
+  return keys;
 }
 
 namespace {

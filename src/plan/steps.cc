@@ -1,5 +1,7 @@
 // Steps templates: groups run one after another, the steps of a group in parallel
 // (Argo's executeSteps / executeStepGroup).
+#include <deque>
+
 #include "base/strings.h"
 #include "expr/govaluate.h"
 #include "plan/walk.h"
@@ -14,14 +16,28 @@ struct StepsRun {
   Scope scope;
   std::string boundary;
   bool on_exit;
+  int parallelism;  // of the steps template: at most this many children unfinished
 
   // One step group; returns the group node.
   NodeStatus* group(const Json& steps, const std::string& sg_name) {
     NodeStatus* sg = w.node(sg_name);
     if (phase_fulfilled(sg->phase) && w.children_fulfilled(*sg)) return sg;
 
-    std::vector<Json> expanded;  // (step after substitution and loop expansion)
-    std::map<std::string, Json> by_child;
+    // Steps after substitution and loop expansion. A loop child that already exists and
+    // needs nothing more keeps the unsubstituted step: re-substituting a thousand items on
+    // every walk would dominate the walk.
+    struct Entry {
+      std::string name;
+      const Json* step;
+      bool existing;
+    };
+    std::deque<Json> storage;
+    std::vector<Entry> expanded;
+    std::map<std::string, const Json*> by_child;
+    auto add = [&](Json step, const std::string& name) {
+      storage.push_back(std::move(step));
+      expanded.push_back({name, &storage.back(), false});
+    };
     for (const auto& raw : steps) {
       std::string step_name = jstr(raw, "name");
       std::string child_name = sg_name + "." + step_name;
@@ -38,7 +54,7 @@ struct StepsRun {
           auto go = expr::eval_when(*when);
           if (go.ok() && !*go) {
             step["when"] = *when;
-            expanded.push_back(step);
+            add(std::move(step), step_name);
             continue;
           }
         }
@@ -61,7 +77,7 @@ struct StepsRun {
       }
       if (!hooks.is_null()) step["hooks"] = hooks;
       if (!has_loop(step)) {
-        expanded.push_back(step);
+        add(std::move(step), step_name);
         continue;
       }
       auto items = expand_items(step);
@@ -78,62 +94,86 @@ struct StepsRun {
       base.erase("withItems");
       base.erase("withParam");
       base.erase("withSequence");
+      storage.push_back(base);
+      const Json* base_ptr = &storage.back();
       for (size_t i = 0; i < items->size(); ++i) {
+        std::string item_name = loop_name(step_name, i, (*items)[i]);
+        const NodeStatus* ex = w.node(sg_name + "." + item_name);
+        if (ex && (phase_fulfilled(ex->phase) || ex->type == node_type::kPod)) {
+          expanded.push_back({item_name, base_ptr, true});
+          continue;
+        }
         Json one = base;
-        Vars iv = vars;
-        item_vars((*items)[i], iv);
-        if (auto s = substitute_json(one, iv); !s.ok()) return w.mark(sg_name, phase::kError, s.error().message);
-        one["name"] = loop_name(step_name, i, (*items)[i]);
-        one["template"] = step.contains("template") ? step["template"] : Json();
-        if (one["template"].is_null()) one.erase("template");
-        expanded.push_back(one);
+        auto keys = item_vars((*items)[i], vars);
+        auto st = substitute_json(one, vars);
+        for (const auto& k : keys) vars.erase(k);
+        if (!st.ok()) return w.mark(sg_name, phase::kError, st.error().message);
+        one["name"] = item_name;
+        add(std::move(one), item_name);
       }
     }
 
-    for (auto& step : expanded) {
-      std::string child_name = sg_name + "." + jstr(step, "name");
-      by_child[child_name] = step;
-      std::string when = jstr(step, "when");
-      auto go = expr::eval_when(when);
-      if (!go.ok()) {
-        if (!w.node(child_name)) {
-          w.init_node(child_name, node_type::kSkipped, step, ctx.scope, boundary, phase::kError, go.error().message);
-          w.add_child(sg_name, child_name);
+    size_t waiting = 0;  // steps held back by the template's parallelism
+    for (const auto& entry : expanded) {
+      const Json& step = *entry.step;
+      std::string child_name = sg_name + "." + entry.name;
+      by_child[child_name] = entry.step;
+      NodeStatus* existed = w.node(child_name);
+      if (!entry.existing) {
+        std::string when = jstr(step, "when");
+        auto go = expr::eval_when(when);
+        if (!go.ok()) {
+          if (!existed) {
+            w.init_node(child_name, node_type::kSkipped, step, ctx.scope, boundary, phase::kError, go.error().message);
+            w.add_child(sg_name, child_name);
+          }
+          return w.mark(sg_name, phase::kError, go.error().message);
         }
-        return w.mark(sg_name, phase::kError, go.error().message);
-      }
-      if (!*go) {
-        if (!w.node(child_name)) {
-          w.init_node(child_name, node_type::kSkipped, step, ctx.scope, boundary, phase::kSkipped,
-                      "when '" + when + "' evaluated false");
-          w.add_child(sg_name, child_name);
+        if (!*go) {
+          if (!existed) {
+            w.init_node(child_name, node_type::kSkipped, step, ctx.scope, boundary, phase::kSkipped,
+                        "when '" + when + "' evaluated false");
+            w.add_child(sg_name, child_name);
+          }
+          continue;
         }
-        continue;
       }
-      Exec e = w.execute_template(child_name, step, jget(step, "arguments"), ctx, {boundary, on_exit, false});
+      Exec e = w.execute_template(child_name, step, jget(step, "arguments"), ctx,
+                                  {boundary, on_exit, false, "", parallelism});
+      if (!e.node && e.error.empty()) ++waiting;
       if (!e.error.empty()) {
         w.add_child(sg_name, child_name);
         return w.mark(sg_name, phase::kError,
                       "step group deemed errored due to child " + child_name + " error: " + e.error);
       }
-      if (e.node) w.add_child(sg_name, child_name);
+      if (e.node && !existed) w.add_child(sg_name, child_name);
     }
 
     sg = w.node(sg_name);
-    bool completed = true;
+    bool completed = waiting == 0;
     std::vector<std::string> children = sg->children;
     for (const auto& cid : children) {
       NodeStatus* child = const_cast<NodeStatus*>(w.get(cid));
       if (!child) continue;
-      if (!phase_fulfilled(child->phase)) {
-        completed = false;
-        continue;
-      }
+      bool fulfilled = phase_fulfilled(child->phase);
+      if (!fulfilled) completed = false;
       auto st = by_child.find(child->name);
       if (st == by_child.end()) continue;
-      Json hook = exit_hook_of(st->second);
-      if (!hook.is_null() && child->phase != phase::kSkipped && child->phase != phase::kOmitted) {
-        std::string step_name = jstr(st->second, "name");
+      const Json& step = *st->second;
+      std::string step_name = jstr(step, "name");
+      if (jget(step, "hooks").is_object()) {
+        Vars hv = scope.vars;
+        hv["steps." + step_name + ".status"] = child->phase;
+        bool hooks_done = true;
+        Exec h = w.run_hooks(step["hooks"], child->name, boundary, ctx, hv, &hooks_done);
+        if (!h.error.empty()) return w.mark(sg_name, phase::kError, h.error);
+        if (!hooks_done) {
+          completed = false;
+          continue;
+        }
+      }
+      Json hook = exit_hook_of(step);
+      if (fulfilled && !hook.is_null() && child->phase != phase::kSkipped && child->phase != phase::kOmitted) {
         Exec e = w.run_on_exit(hook, *child, boundary, ctx, "steps", step_name, scope);
         if (!e.error.empty()) return w.mark(sg_name, phase::kError, e.error);
         if (!e.node || !phase_fulfilled(e.node->phase)) completed = false;
@@ -148,8 +188,7 @@ struct StepsRun {
       const NodeStatus* child = w.get(cid);
       if (!child) continue;
       auto st = by_child.find(child->name);
-      Json step = st == by_child.end() ? Json() : st->second;
-      if (phase_failed_or_error(child->phase) && !continues_on(step, child->phase))
+      if (phase_failed_or_error(child->phase) && !(st != by_child.end() && continues_on(*st->second, child->phase)))
         return w.mark(sg_name, phase::kFailed, "child '" + cid + "' failed");
     }
     return w.mark(sg_name, phase::kSucceeded);
@@ -182,7 +221,7 @@ Exec Planner::Walk::execute_steps(const std::string& name, const Json& tmpl, con
     if (!jget(in, "parameters").empty() || !jget(in, "artifacts").empty()) n->inputs = in;
     if (opts.hooked) n->node_flag = {{"hooked", true}};
   }
-  StepsRun run{*this, name, ctx, create_scope(tmpl), n->id, opts.on_exit};
+  StepsRun run{*this, name, ctx, create_scope(tmpl), n->id, opts.on_exit, template_parallelism(tmpl)};
   const Json& groups = jget(tmpl, "steps");
   size_t count = groups.is_array() ? groups.size() : 0;
   for (size_t i = 0; i < count; ++i) {

@@ -5,6 +5,7 @@
 
 #include "base/strings.h"
 #include "expr/expr_lang.h"
+#include "expr/template.h"
 #include "plan/walk.h"
 
 namespace tether::plan {
@@ -211,6 +212,10 @@ Result<Turn> Planner::Walk::run() {
     finish("Error", "error in entry template execution: " + root.error);
     return turn_;
   }
+  bool hooks_done = true;
+  Exec hooked = run_hooks(jget(p_.exec_spec_, "hooks"), wf, "", ctx, {}, &hooks_done);
+  if (!hooked.error.empty() && root.node) mark(wf, phase::kError, hooked.error);
+  if (!hooks_done) return turn_;
   if (!root.node || !phase_fulfilled(root.node->phase)) return turn_;
   if (p_.shutdown_ == "Terminate") {
     // Terminate skips exit handlers; the message is Argo's.
@@ -520,32 +525,6 @@ Result<std::pair<Json, TmplCtx>> Planner::Walk::resolve_template(const Json& hol
 
 namespace {
 
-// Go's time.ParseDuration for the forms retry backoff uses; a bare number is seconds.
-std::optional<double> parse_seconds(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  char* end = nullptr;
-  double bare = std::strtod(s.c_str(), &end);
-  if (end && *end == '\0') return bare;
-  double total = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = i;
-    while (j < s.size() && (isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
-    if (j == i) return std::nullopt;
-    double v = std::strtod(s.substr(i, j - i).c_str(), nullptr);
-    size_t k = j;
-    while (k < s.size() && isalpha(static_cast<unsigned char>(s[k]))) ++k;
-    std::string unit = s.substr(j, k - j);
-    static const std::map<std::string, double> units = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3},
-                                                         {"s", 1},     {"m", 60},    {"h", 3600}};
-    auto u = units.find(unit);
-    if (u == units.end()) return std::nullopt;
-    total += v * u->second;
-    i = k;
-  }
-  return total;
-}
-
 int int_of(const Json& v, int fallback) {
   if (v.is_number_integer()) return v.get<int>();
   if (!v.is_string()) return fallback;
@@ -561,6 +540,9 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
                                      const TmplCtx& ctx, const ExecOpts& opts) {
   NodeStatus* existing = node(name);
   if (existing && phase_fulfilled(existing->phase)) return {existing, ""};
+  if (existing && existing->type == node_type::kPod) return existing_pod(*existing, opts);
+  if (!existing && opts.parallel_limit > 0 && active_children(opts.boundary_id) >= opts.parallel_limit)
+    return {};  // the boundary's parallelism is reached: created on a later turn
 
   auto error_node = [&](const std::string& msg) -> Exec {
     NodeStatus* n = node(name);
@@ -680,13 +662,13 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
         return {mark(rname, last_phase, std::string("No more retries left")), ""};
       const Json& backoff = jget(retry, "backoff");
       if (backoff.is_object() && last->finished_at) {
-        double base = parse_seconds(jstr(backoff, "duration").empty() ? value_text(jget(backoff, "duration"))
+        double base = parse_duration_seconds(jstr(backoff, "duration").empty() ? value_text(jget(backoff, "duration"))
                                                                        : jstr(backoff, "duration"))
                           .value_or(0);
         int factor = int_of(jget(backoff, "factor"), 0);
         double wait = base;
         if (factor > 0) wait = base * std::pow(factor, static_cast<double>(attempts) - 1);
-        if (auto cap = parse_seconds(jstr(backoff, "cap"))) wait = std::min(wait, *cap);
+        if (auto cap = parse_duration_seconds(jstr(backoff, "cap"))) wait = std::min(wait, *cap);
         auto until = *last->finished_at + std::chrono::microseconds(static_cast<int64_t>(wait * 1e6));
         if (now_ < until) {
           if (!turn_.wake_at || until < *turn_.wake_at) turn_.wake_at = until;
@@ -765,7 +747,7 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
     if (shutting_down()) {
       mark(attempt_name, phase::kFailed, "Stopped with strategy '" + p_.shutdown_ + "'");
     } else if (!dur.empty()) {
-      auto secs = parse_seconds(dur);
+      auto secs = parse_duration_seconds(dur);
       if (!secs) {
         mark(attempt_name, phase::kError, "invalid suspend duration '" + dur + "'");
       } else {
@@ -787,6 +769,64 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
   }
   if (retry.is_object()) return {node(name), ""};
   return result;
+}
+
+// A leaf from an earlier walk: waiting to be started, running, or to be failed by a shutdown.
+Exec Planner::Walk::existing_pod(NodeStatus& n, const ExecOpts& opts) {
+  bool started = jget(n.engine, "intent").is_boolean();
+  if (n.phase != phase::kPending || started) return {&n, ""};
+  if (shutting_down() && !(p_.shutdown_ == "Stop" && opts.on_exit)) {
+    mark(n.name, phase::kFailed, "Stopped with strategy '" + p_.shutdown_ + "'");
+    return {&n, ""};
+  }
+  turn_.ready.push_back(n.id);
+  return {&n, ""};
+}
+
+// Argo's countActiveChildren: unfinished pods and sub-workflows (steps, DAGs) in a boundary.
+int Planner::Walk::active_children(const std::string& boundary) const {
+  int n = 0;
+  for (const auto& [id, c] : p_.state_.nodes)
+    if (c.boundary_id == boundary && !phase_fulfilled(c.phase) &&
+        (c.type == node_type::kPod || c.type == node_type::kSteps || c.type == node_type::kDag))
+      ++n;
+  return n;
+}
+
+// Argo's lifecycle hooks other than exit: each runs once its expression holds, as
+// "<parent>.hooks.<name>"; the parent counts as done only when its hooks are.
+Exec Planner::Walk::run_hooks(const Json& hooks, const std::string& parent_name, const std::string& boundary,
+                              const TmplCtx& ctx, const Vars& vars, bool* completed) {
+  *completed = true;
+  if (!hooks.is_object()) return {};
+  for (auto it = hooks.begin(); it != hooks.end(); ++it) {
+    if (it.key() == "exit") continue;
+    const Json& hook = it.value();
+    std::string hook_name = parent_name + ".hooks." + it.key();
+    std::string expression = jstr(hook, "expression");
+    if (expression.empty()) return {nullptr, "Expression required for hook " + hook_name};
+    Vars all = globals_;
+    for (const auto& [k, v] : vars) all[k] = v;
+    auto go = expr::eval_expr(expression, expr::expression_env(all));
+    if (!go.ok()) return {nullptr, go.error().message};
+    if (!(go->is_boolean() && go->get<bool>()) && !node(hook_name)) continue;
+    Json h = Json::object();
+    if (hook.contains("template")) h["template"] = hook["template"];
+    if (hook.contains("templateRef")) h["templateRef"] = hook["templateRef"];
+    Json args = jget(hook, "arguments");
+    if (args.is_object()) {
+      Scope s;
+      s.vars = vars;
+      auto r = resolve_arguments(args, s);
+      if (!r.ok()) return {nullptr, r.error().message};
+      args = *r;
+    }
+    Exec e = execute_template(hook_name, h, args, ctx, {boundary, false, true});
+    if (!e.error.empty()) return e;
+    add_child(parent_name, hook_name);
+    if (!e.node || !phase_fulfilled(e.node->phase)) *completed = false;
+  }
+  return {};
 }
 
 // Argo's runOnExitNode for a step's or task's exit hook.

@@ -35,6 +35,7 @@ struct ExecOpts {
   bool on_exit = false;
   bool hooked = false;
   std::string template_scope;  // the caller's scope, recorded on the node (Argo's templateScope)
+  int parallel_limit = 0;      // parallelism of the boundary's template (0: none)
 };
 
 // What executing a template produced: the node (nullptr when none was created) and the
@@ -55,6 +56,8 @@ class Planner::Walk {
   // walk.cc
   Exec execute_template(const std::string& name, const Json& holder, const Json& args, const TmplCtx& ctx,
                         const ExecOpts& opts);
+  Exec existing_pod(NodeStatus& n, const ExecOpts& opts);
+  int active_children(const std::string& boundary) const;
   NodeStatus& init_node(const std::string& name, const char* type, const Json& holder, const std::string& scope,
                         const std::string& boundary, const std::string& phase, const std::string& message = "");
   NodeStatus* mark(const std::string& name, const std::string& phase, std::optional<std::string> message = {});
@@ -70,6 +73,8 @@ class Planner::Walk {
                                                bool without_skipped) const;
   Exec run_on_exit(const Json& hook, NodeStatus& parent, const std::string& boundary, const TmplCtx& ctx,
                    const std::string& ref_prefix, const std::string& ref_name, const Scope& scope);
+  Exec run_hooks(const Json& hooks, const std::string& parent_name, const std::string& boundary, const TmplCtx& ctx,
+                 const Vars& vars, bool* completed);
   Result<std::pair<Json, TmplCtx>> resolve_template(const Json& holder, const TmplCtx& ctx);
   const Vars& globals() const { return globals_; }
   bool shutting_down() const { return !p_.shutdown_.empty(); }
@@ -110,12 +115,15 @@ std::string value_text(const Json& v);
 Result<std::vector<Json>> expand_items(const Json& holder);
 // Argo's loop child name "name(i:desc)" and the item variables.
 std::string loop_name(const std::string& name, size_t index, const Json& item);
-void item_vars(const Json& item, Vars& vars);
+// Sets the item variables in vars and returns their keys (to take them out again).
+std::vector<std::string> item_vars(const Json& item, Vars& vars);
 // Go's fmt %v of a JSON value (item descriptions).
 std::string go_value(const Json& v);
 bool has_loop(const Json& holder);
 // A parameter's valueFrom.configMapKeyRef, falling back to valueFrom.default as Argo does.
 Result<std::string> config_map_value(const Json& param, const ConfigMapSource& source);
+// A steps or DAG template's parallelism (0: none).
+int template_parallelism(const Json& tmpl);
 // continueOn of a step or task covers this phase.
 bool continues_on(const Json& holder, const std::string& ph);
 // The exit hook of a step or task: hooks.exit, else onExit as a hook; null when none.
