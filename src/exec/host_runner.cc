@@ -155,25 +155,13 @@ HostRunner::HostRunner(HostRunnerOptions options) : options_(std::move(options))
 
 HostRunner::~HostRunner() = default;
 
-Result<std::string> HostRunner::start(const StepInvocation& step) {
-  if (steps_.count(step.node_id)) return Error(ErrorCode::kConflict, "step " + step.node_id + " is already running");
+StepSpec HostRunner::make_spec(const StepInvocation& step) const {
   bool path_given = false;
   std::string search_path = step_search_path(step, &path_given);
   HostCommand command = host_command(step.image, step.command, options_.shims_dir, search_path);
-
   StepSpec spec;
   spec.image = step.image;
   spec.argv = std::move(command.argv);
-  if (spec.argv.empty()) {
-    StepExit e;
-    e.node_id = step.node_id;
-    e.kind = StepExit::Kind::kStartFailed;
-    e.exit_code = 127;
-    e.message = "failed to start: no command, and the host has no entrypoint for image \"" + step.image + "\"";
-    ready_.push_back(std::move(e));
-    wake();
-    return std::string("host:none");
-  }
   if (command.shims_on_path && !options_.shims_dir.empty()) search_path = options_.shims_dir + ":" + search_path;
   for (const auto& [k, v] : step.env) spec.env.push_back(k + "=" + (k == "PATH" ? search_path : v));
   if (!path_given) spec.env.push_back("PATH=" + search_path);
@@ -183,19 +171,21 @@ Result<std::string> HostRunner::start(const StepInvocation& step) {
   spec.script = step.script.has_value();
   spec.private_view = options_.private_view;
   spec.token = new_token();
+  return spec;
+}
 
-  const std::string dir = absolute_path(step.node_dir);
-  TRY_STATUS(prepare_attempt(dir, spec, step.script));
+namespace {
 
-  // posix_spawn (vfork underneath) keeps the launch cheap however large the engine is. The
-  // supervisor gets its own session, so neither a terminal's signals nor the engine's death
-  // reach it, and only /dev/null and its own log as stdio.
+// posix_spawn (vfork underneath) keeps the launch cheap however large the engine is. The
+// supervisor gets its own session, so neither a terminal's signals nor the engine's death
+// reach it, and only /dev/null and its own log as stdio. It starts with the signals it
+// handles blocked: one forwarded right after start() stays pending until it reads its
+// signalfd, instead of killing it.
+Result<pid_t> spawn_supervisor(std::string program, std::string dir, std::string token) {
   posix_spawnattr_t attr;
   posix_spawn_file_actions_t actions;
   ::posix_spawnattr_init(&attr);
   ::posix_spawn_file_actions_init(&actions);
-  // It starts with the signals it handles blocked: one forwarded right after start() stays
-  // pending until it reads its signalfd instead of killing it.
   sigset_t blocked = supervisor_signals(), defaults;
   sigemptyset(&defaults);
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&defaults, sig);
@@ -206,14 +196,33 @@ Result<std::string> HostRunner::start(const StepInvocation& step) {
   ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   ::posix_spawn_file_actions_addopen(&actions, 2, supervisor_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  std::string program = options_.supervisor_path;
-  std::string dir_arg = dir;
-  char* argv[] = {program.data(), dir_arg.data(), spec.token.data(), nullptr};
+  char* argv[] = {program.data(), dir.data(), token.data(), nullptr};
   pid_t pid = -1;
   int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv, environ);
   ::posix_spawn_file_actions_destroy(&actions);
   ::posix_spawnattr_destroy(&attr);
   if (rc != 0) return Error(ErrorCode::kUnavailable, "cannot start the step supervisor " + program + ": " + std::strerror(rc));
+  return pid;
+}
+
+}  // namespace
+
+Result<std::string> HostRunner::start(const StepInvocation& step) {
+  if (steps_.count(step.node_id)) return Error(ErrorCode::kConflict, "step " + step.node_id + " is already running");
+  StepSpec spec = make_spec(step);
+  if (spec.argv.empty()) {
+    StepExit e;
+    e.node_id = step.node_id;
+    e.kind = StepExit::Kind::kStartFailed;
+    e.exit_code = 127;
+    e.message = "failed to start: no command, and the host has no entrypoint for image \"" + step.image + "\"";
+    ready_.push_back(std::move(e));
+    wake();
+    return std::string("host:none");
+  }
+  const std::string dir = absolute_path(step.node_dir);
+  TRY_STATUS(prepare_attempt(dir, spec, step.script));
+  pid_t pid = TRY(spawn_supervisor(options_.supervisor_path, dir, spec.token));
   UniqueFd pidfd(pidfd_open(pid));
   if (!pidfd.valid()) return io_error("pidfd_open of the step supervisor");
   track(step, std::move(pidfd), pid);

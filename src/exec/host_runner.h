@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/fd.h"
 #include "engine/runner.h"
+#include "exec/layout.h"
 
 namespace tether::exec {
 
@@ -58,6 +59,7 @@ class HostRunner final : public engine::Runner {
     bool term_sent = false;
   };
 
+  StepSpec make_spec(const engine::StepInvocation& step) const;
   void track(const engine::StepInvocation& step, UniqueFd pidfd, pid_t pid);
   void check_deadlines(WallTime now);
   engine::StepExit collect(const std::string& node_id, const Step& step) const;
