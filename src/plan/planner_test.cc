@@ -589,6 +589,23 @@ spec:
   EXPECT_EQ(sim.state().phase, "Failed");
 }
 
+TEST(Planner, RetryExpressionStopsRetrying) {
+  Sim sim(R"Y(
+metadata: {name: rx}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    retryStrategy: {limit: 5, expression: "asInt(lastRetry.exitCode) > 1"}
+    container: {image: alpine}
+)Y",
+          {{"rx(0)", 2}, {"rx(1)", 1}});
+  sim.run();
+  EXPECT_EQ(sim.node("rx").children.size(), 2u);
+  EXPECT_EQ(sim.node("rx").phase, "Failed");
+  EXPECT_EQ(sim.node("rx").message, "retryStrategy.expression evaluated to false");
+}
+
 constexpr const char* kExit = R"Y(
 metadata: {name: ex}
 spec:

@@ -660,6 +660,22 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
       if (jget(retry, "limit").is_null()) limit = -1;
       if (limit >= 0 && static_cast<int>(attempts) > limit)
         return {mark(rname, last_phase, std::string("No more retries left")), ""};
+      if (!jstr(retry, "expression").empty()) {
+        // Argo's buildRetryStrategyLocalScope: the last attempt, as retries/lastRetry.*.
+        Vars rv = globals_;
+        rv["retries"] = std::to_string(attempts - 1);
+        rv["lastRetry.exitCode"] = jget(last->outputs, "exitCode").is_string() ? last->outputs["exitCode"] : Json("-1");
+        rv["lastRetry.status"] = last_phase;
+        rv["lastRetry.duration"] =
+            last->started_at && last->finished_at
+                ? fmt::format("{}", std::chrono::duration<double>(*last->finished_at - *last->started_at).count())
+                : std::string("0");
+        rv["lastRetry.message"] = last->message;
+        auto go = expr::eval_expr(jstr(retry, "expression"), expr::expression_env(rv));
+        if (!go.ok()) return {mark(rname, phase::kError, go.error().message), go.error().message};
+        if (!(go->is_boolean() && go->get<bool>()))
+          return {mark(rname, last_phase, std::string("retryStrategy.expression evaluated to false")), ""};
+      }
       const Json& backoff = jget(retry, "backoff");
       if (backoff.is_object() && last->finished_at) {
         double base = parse_duration_seconds(jstr(backoff, "duration").empty() ? value_text(jget(backoff, "duration"))
