@@ -60,8 +60,8 @@ Status Engine::run() {
       idle_since_.reset();
     }
   }
-  // Changes of the last turn (exits collected after its commit) are not lost.
-  plan_runs();
+  // Exits collected after the last commit are recorded; nothing new is planned, so no
+  // intent is left behind for a step that will not be started.
   return commit_turn();
 }
 
