@@ -79,7 +79,7 @@ spec:
         self.assertRegex(r.out, r"bad-\w+ Failed at ")
         name = self.ok("list", "--status", "Failed", "-o", "name").out.strip()
         wf = self.get_json(name)
-        self.assertEqual(wf["status"]["nodes"][name]["message"], "Error (exit code 3)")
+        self.assertEqual(wf["status"]["nodes"][name]["message"], "main: Error (exit code 3)")
         self.assertEqual(self.tether("wait", name).rc, 1)
 
     def test_submit_then_watch_from_another_command(self):
