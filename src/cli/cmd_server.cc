@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "cli/command.h"
 #include "cli/home.h"
+#include "cli/object_ops.h"
 #include "engine/engine.h"
 #include "server/control.h"
 #include "store/sqlite_store.h"
@@ -111,7 +112,16 @@ int run_server(const ServerArgs& a) {
   engine::Engine eng(**store, runner, repo, SystemClock::instance(), eopts);
   if (auto st = eng.recover(); !st.ok()) return fmt::print(stderr, "recovering runs: {}\n", st.error().str()), 1;
 
-  auto control = server::ControlServer::listen(home->socket(), [&eng](const Json& req) { return handle(eng, req); });
+  // Stored objects (secrets, configmaps, templates) are written on a second writer
+  // connection owned here, not on the engine thread: SQLite serialises it with the
+  // engine's commits (the busy timeout waits for the write lock), and the engine reads
+  // them fresh at each step start. One mutex-guarded connection serves all clients.
+  auto objects = store::SqliteStore::open(home->db(), store::SqliteStore::Mode::kWriter, sopts);
+  if (!objects.ok()) return fmt::print(stderr, "{}\n", objects.error().str()), 1;
+  auto control = server::ControlServer::listen(home->socket(), [&eng, &objects](const Json& req) {
+    if (auto reply = handle_object_op(**objects, req)) return *reply;
+    return handle(eng, req);
+  });
   if (!control.ok()) return fmt::print(stderr, "{}\n", control.error().str()), 1;
 
   // SIGINT/SIGTERM end the engine cleanly; running steps are left to their supervisors
