@@ -256,7 +256,7 @@ Result<Turn> Planner::Walk::run() {
         return turn_;
       }
     }
-    Exec e = execute_template(wf + ".onExit", h, args, ctx, {"", true, true});
+    Exec e = execute_template(wf + ".onExit", h, args, ctx, {"", true, true, "", 0});
     if (!e.error.empty()) {
       finish("Error", "error in exit template execution : " + e.error);
       return turn_;
@@ -837,7 +837,7 @@ Exec Planner::Walk::run_hooks(const Json& hooks, const std::string& parent_name,
       if (!r.ok()) return {nullptr, r.error().message};
       args = *r;
     }
-    Exec e = execute_template(hook_name, h, args, ctx, {boundary, false, true});
+    Exec e = execute_template(hook_name, h, args, ctx, {boundary, false, true, "", 0});
     if (!e.error.empty()) return e;
     add_child(parent_name, hook_name);
     if (!e.node || !phase_fulfilled(e.node->phase)) *completed = false;
@@ -873,7 +873,7 @@ Exec Planner::Walk::run_on_exit(const Json& hook, NodeStatus& parent, const std:
   Json h = Json::object();
   if (hook.contains("template")) h["template"] = hook["template"];
   if (hook.contains("templateRef")) h["templateRef"] = hook["templateRef"];
-  Exec e = execute_template(parent_name + ".onExit", h, args, ctx, {boundary, true, true});
+  Exec e = execute_template(parent_name + ".onExit", h, args, ctx, {boundary, true, true, "", 0});
   add_child(parent_name, parent_name + ".onExit");
   return e;
 }
