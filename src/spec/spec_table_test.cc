@@ -5,7 +5,6 @@
 // starting with "--> " are the expected diagnostics, one per line, in order.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -24,9 +23,9 @@ struct Case {
 };
 
 std::vector<Case> read_cases(const std::string& table) {
-  const char* src = std::getenv("TETHER_SOURCE");
-  std::string path = std::string(src ? src : ".") + "/src/spec/testdata/" + table;
+  std::string path = std::string(TETHER_SPEC_TESTDATA) + "/" + table;
   std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "cannot read " << path;
   std::vector<Case> cases;
   std::string line;
   int n = 0;
