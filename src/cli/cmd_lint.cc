@@ -13,6 +13,7 @@
 #include "base/json.h"
 #include "base/strings.h"
 #include "cli/command.h"
+#include "cli/workflow_input.h"
 #include "spec/load.h"
 #include "spec/validate.h"
 
@@ -201,7 +202,11 @@ int run_lint(const LintOptions& o) {
     return 1;
   }
   auto inputs = collect(o.paths.empty() ? std::vector<std::string>{"-"} : o.paths);
+  // Templates already applied count too, but lint stays offline: it reads an existing
+  // store and never creates one.
   spec::ValidateContext ctx;
+  if (auto home = open_home(); home.ok() && std::filesystem::exists(home->db()))
+    ctx = spec::ValidateContext(stored_template_lookup(*home));
   // Load everything first so a templateRef may name a WorkflowTemplate from another file.
   for (auto& in : inputs) {
     load(in, o.strict);
