@@ -17,7 +17,7 @@ def main():
     wf = json.load(sys.stdin)
     status = wf.get("status", {})
     pods = [n for n in status.get("nodes", {}).values() if n.get("type") == "Pod"]
-    pods.sort(key=lambda n: n.get("startedAt") or "")
+    pods.sort(key=lambda n: (n.get("startedAt") or "", n.get("finishedAt") or ""))
     for n in pods:
         d = seconds(n.get("startedAt"), n.get("finishedAt"))
         shown = f"{d:7.1f}s" if d is not None else "      -"
