@@ -108,6 +108,9 @@ class Engine {
     std::set<std::string> running;  // leaves handed to the runner
     std::string last_phase;         // phase last committed, for events
     std::set<std::string> evented;  // leaves whose end has an event
+    // Resolved environment of leaves whose intent is committed but which have not started:
+    // kept out of the store because values may come from Secrets.
+    std::map<std::string, std::vector<std::pair<std::string, std::string>>> start_env;
     bool finished = false;
   };
   struct PendingStart {

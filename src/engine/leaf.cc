@@ -66,8 +66,11 @@ Result<std::string> read_all(const std::string& path) { return read_file(path); 
 Json invocation_to_json(const StepInvocation& s) {
   Json mounts = Json::array();
   for (const auto& m : s.mounts) mounts.push_back({{"path", m.path}, {"hostPath", m.host_path}, {"readOnly", m.read_only}});
+  // Only the names: values may come from Secrets, and nothing stored may hold a secret.
+  // The values are needed once, to start the step, and the engine keeps them in memory
+  // until then (ActiveRun::start_env); a restarted engine only attaches, never starts.
   Json env = Json::array();
-  for (const auto& [k, v] : s.env) env.push_back({k, v});
+  for (const auto& kv : s.env) env.push_back(kv.first);
   Json j = {{"runUid", s.run_uid},     {"nodeId", s.node_id},     {"nodeName", s.node_name}, {"podName", s.pod_name},
             {"nodeDir", s.node_dir},   {"image", s.image},        {"command", s.command},
             {"env", env},              {"workingDir", s.working_dir}, {"mounts", mounts},
@@ -88,7 +91,7 @@ StepInvocation invocation_from_json(const Json& j) {
   s.command = strings(at(j, "command"));
   if (at(j, "env").is_array())
     for (const auto& e : j["env"])
-      if (e.is_array() && e.size() == 2) s.env.emplace_back(e[0].get<std::string>(), e[1].get<std::string>());
+      if (e.is_string()) s.env.emplace_back(e.get<std::string>(), std::string());
   s.working_dir = str(j, "workingDir");
   if (at(j, "script").is_string()) s.script = j["script"].get<std::string>();
   if (at(j, "mounts").is_array())
@@ -251,6 +254,7 @@ void Engine::mark_intent(ActiveRun& run, plan::NodeStatus& node, const StepInvoc
   node.engine["intent"] = true;
   node.engine["nodeDir"] = inv.node_dir;
   node.engine["invocation"] = invocation_to_json(inv);
+  run.start_env[node.id] = inv.env;
   run.state.changed.insert(node.id);
 }
 
@@ -305,6 +309,10 @@ void Engine::start_leaves() {
     ActiveRun& run = *rit->second;
     plan::NodeStatus& node = run.state.nodes.at(s.node_id);
     StepInvocation inv = invocation_from_json(node.engine.value("invocation", Json::object()));
+    if (auto env = run.start_env.find(s.node_id); env != run.start_env.end()) {
+      inv.env = std::move(env->second);
+      run.start_env.erase(env);
+    }
     auto fail = [&](const std::string& msg) {
       plan::LeafResult r;
       r.kind = plan::LeafResult::Kind::kStartFailed;

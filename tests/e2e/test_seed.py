@@ -175,13 +175,12 @@ class ClickPipeline(TetherTest):
         self.assertEqual(set(seen), {str(ROWS)})
         self.assertEqual(self.psql(f"SELECT count(*) FROM {first}").stdout.strip(), str(ROWS))
 
-    # Known wrong: the engine records each step's resolved environment (secret values
-    # included) in the node's invocation in the store, in plain text. Remove the decorator
-    # once secret-sourced env values are kept out of the recorded invocation.
-    @unittest.expectedFailure
-    def test_secret_env_values_stay_out_of_the_store(self):
+    def test_secret_env_values_stay_out_of_the_store_and_api(self):
         self.create_secret()
         self.run_pipeline(rows=10)
+        name = self.ok("list", "-o", "name").out.split()[0]
+        self.assertNotIn(PASSWORD, self.ok("get", name, "-o", "json").out)
+        self.assertNotIn(PASSWORD, self.ok("logs", name).out)
         db = os.path.join(self.home, "tether.db")
         for path in (db, db + "-wal"):
             if os.path.exists(path):

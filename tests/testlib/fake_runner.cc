@@ -18,6 +18,7 @@ const FakeStep& FakeRunner::lookup(const std::string& node_name) const {
 Result<std::string> FakeRunner::start(const engine::StepInvocation& step) {
   starts_[step.node_name]++;
   started_order_.push_back(step.node_name);
+  invocations[step.node_name] = step;
   const FakeStep& spec = lookup(step.node_name);
   if (spec.start_fails) return Error(ErrorCode::kIo, "fake start failure for " + step.node_name);
   ever_started_.insert(step.node_id);

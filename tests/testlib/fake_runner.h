@@ -40,6 +40,7 @@ class FakeRunner final : public engine::Runner {
   int max_starts() const;                          // over every node
   std::vector<std::string> started_names() const { return started_order_; }
   std::vector<std::string> attached;               // node IDs passed to attach()
+  std::map<std::string, engine::StepInvocation> invocations;  // the last start() of each node name
   std::vector<std::pair<std::string, int>> signals;
   size_t running() const { return running_.size(); }
   size_t max_concurrent = 0;                       // most steps running at once
