@@ -35,7 +35,7 @@ function(tether_fuzz_target name)
     # and read the seeds from the source tree, which tests never write.
     set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}.corpus)
     add_test(NAME fuzz.${name}
-      COMMAND sh -c "mkdir -p '${work}' && exec \"$0\" -max_total_time=15 -timeout=5 -rss_limit_mb=2048 '${work}' \"$@\""
+      COMMAND sh -c "mkdir -p '${work}' && exec \"$0\" -max_total_time=15 -timeout=5 -rss_limit_mb=2048 -artifact_prefix='${work}/' '${work}' \"$@\""
               $<TARGET_FILE:${name}> ${F_CORPUS})
   endif()
 endfunction()

@@ -294,6 +294,8 @@ TEST(GoFormat, TimesAndDurations) {
   EXPECT_EQ(*d, (Json{"1h2m3.5s", "1.5ms", "0s", "-1m30s"}));
   EXPECT_FALSE(eval_expr("duration('5 parsecs')", Json::object()).ok());
   EXPECT_FALSE(eval_expr("date('yesterday')", Json::object()).ok());
+  // Beyond what int64 nanoseconds hold (found by fuzzing: it overflowed).
+  EXPECT_FALSE(eval_expr("date('6024-01-02T15:00:00+01:00')", Json::object()).ok());
 }
 
 TEST(GoJson, FloatsAsGoWritesThem) {

@@ -355,7 +355,12 @@ std::optional<int64_t> parse_rfc3339(std::string_view s) {
   if (!ymd.ok()) return std::nullopt;
   int64_t days = std::chrono::sys_days{ymd}.time_since_epoch().count();
   int64_t secs = days * 86400 + *h * 3600 + *mi * 60 + *se - offset;
-  return secs * 1000000000 + nanos;
+  // Nanoseconds in an int64 reach only the years 1678 to 2262; a time outside that range
+  // is not a time we can compare, so the text stays a string.
+  int64_t ns = 0;
+  if (__builtin_mul_overflow(secs, int64_t{1000000000}, &ns) || __builtin_add_overflow(ns, nanos, &ns))
+    return std::nullopt;
+  return ns;
 }
 
 std::string go_duration_string(int64_t nanos) {
