@@ -32,10 +32,11 @@ function(tether_fuzz_target name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   if(TETHER_TESTS)
     # libFuzzer adds new inputs to its first corpus folder: give it one in the build tree
-    # and read the seeds from the source tree, which tests never write.
+    # and read the seeds from the source tree, which tests never write. The seed is fixed
+    # so a test run is repeatable; longer runs by hand explore.
     set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}.corpus)
     add_test(NAME fuzz.${name}
-      COMMAND sh -c "mkdir -p '${work}' && exec \"$0\" -max_total_time=15 -timeout=5 -rss_limit_mb=2048 -artifact_prefix='${work}/' '${work}' \"$@\""
+      COMMAND sh -c "mkdir -p '${work}' && exec \"$0\" -seed=1 -max_total_time=15 -timeout=5 -rss_limit_mb=2048 -artifact_prefix='${work}/' '${work}' \"$@\""
               $<TARGET_FILE:${name}> ${F_CORPUS})
   endif()
 endfunction()
