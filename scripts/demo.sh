@@ -10,6 +10,9 @@
 set -euo pipefail
 tether=${1:-build/src/cli/tether}
 tether=$(realpath "$tether")
+# Steps inherit the engine's PATH, and the engine starts with the first command below:
+# put this tether first so the pipeline's `tether pgcopy` steps find it.
+export PATH="$(dirname "$tether"):$PATH"
 cd "$(dirname "$0")/.."
 export TETHER_HOME=${TETHER_HOME:-$(mktemp -d /tmp/tether-demo.XXXXXX)}
 cleanup() { $tether server --stop >/dev/null 2>&1 || true; }
