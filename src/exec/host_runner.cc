@@ -162,7 +162,17 @@ StepSpec HostRunner::make_spec(const StepInvocation& step) const {
   StepSpec spec;
   spec.image = step.image;
   spec.argv = std::move(command.argv);
-  if (command.shims_on_path && !options_.shims_dir.empty()) search_path = options_.shims_dir + ":" + search_path;
+  // The step's private /tmp hides the host's: when tether itself lives under /tmp (a
+  // clone there), its shims would vanish from the view. Bind them at a fixed path instead.
+  std::string shims = options_.shims_dir;
+  if (options_.private_view && !shims.empty()) {
+    const std::string kViewShims = "/argo/shims";
+    for (auto& a : spec.argv)
+      if (a.rfind(shims + "/", 0) == 0) a = kViewShims + a.substr(shims.size());
+    spec.mounts.push_back({kViewShims, shims, true});
+    shims = kViewShims;
+  }
+  if (command.shims_on_path && !shims.empty()) search_path = shims + ":" + search_path;
   for (const auto& [k, v] : step.env) spec.env.push_back(k + "=" + (k == "PATH" ? search_path : v));
   if (!path_given) spec.env.push_back("PATH=" + search_path);
   spec.working_dir = step.working_dir;
