@@ -344,9 +344,14 @@ TEST_F(HostRunnerTest, ArgvAndEnvArriveByteForByte) {
       "plain", "", "with space", "'single'", "\"double\"", "$(touch " + marker + ")", "`touch " + marker + "`",
       "a; touch " + marker, "line1\nline2", "tab\there", "ünïcødé ✓ 日本", "$HOME ${PATH} \\ * ? [x]",
       std::string(100 * 1024, 'v')};
-  std::vector<std::string> argv = {TETHER_TEST_ARGV_HELPER};
+  // The helper is bound into the view: the build tree may be under /tmp, which the step's
+  // private /tmp hides.
+  std::string helper = TETHER_TEST_ARGV_HELPER;
+  std::string helper_dir = helper.substr(0, helper.rfind('/'));
+  std::vector<std::string> argv = {"/argo/test-helper" + helper.substr(helper_dir.size())};
   argv.insert(argv.end(), hostile.begin(), hostile.end());
   StepInvocation s = step("argv", argv);
+  s.mounts.push_back({"/argo/test-helper", helper_dir, true});
   s.env = {{"TETHER_TEST_ROOT", root_}, {"PATH", kPath}};
   for (size_t i = 0; i < hostile.size(); ++i) s.env.emplace_back("V" + std::to_string(i), hostile[i]);
   StepExit e = run_one(r, s);
