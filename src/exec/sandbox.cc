@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -80,6 +81,11 @@ class Child {
   }
 
   void setup_process() {
+    if (io_.lock_fd >= 0) ::close(io_.lock_fd);
+    // Only the supervisor records the step's exit; a step whose supervisor died is lost, and
+    // dies with it rather than run on unrecorded.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != io_.supervisor) ::_exit(127);
     ::setsid();
     // The supervisor blocks and ignores signals it handles itself; a step starts clean.
     for (int sig : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD}) ::signal(sig, SIG_DFL);

@@ -3,6 +3,8 @@
 // the command lookup. Errors go back to the supervisor through a close-on-exec pipe.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "exec/layout.h"
@@ -19,6 +21,10 @@ struct ChildIo {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int status_fd = -1;
+  // The supervisor's node lock: the child closes it at once, so the lock means "a supervisor
+  // is alive" and never outlives the supervisor in a child that has not exec'ed yet.
+  int lock_fd = -1;
+  pid_t supervisor = 0;
 };
 
 [[noreturn]] void run_step_child(const std::string& node_dir, const StepSpec& spec, const ViewPlan& plan,

@@ -184,6 +184,7 @@ class Supervisor {
       record_start_failure(std::string("pipe: ") + std::strerror(errno));
       return false;
     }
+    const pid_t supervisor_pid = ::getpid();
     step_pid_ = ::fork();
     if (step_pid_ < 0) {
       record_start_failure(std::string("fork: ") + std::strerror(errno));
@@ -191,7 +192,7 @@ class Supervisor {
     }
     if (step_pid_ == 0) {
       ::close(status[0]);
-      run_step_child(dir_, spec_, plan_, ChildIo{out_[1], err_[1], status[1]});
+      run_step_child(dir_, spec_, plan_, ChildIo{out_[1], err_[1], status[1], lock_fd_, supervisor_pid});
     }
     ::close(status[1]);
     ::close(out_[1]);
