@@ -2,6 +2,8 @@
 // comes from its target tasks (Argo's executeDAG / executeDAGTask / assessDAGPhase).
 #include <algorithm>
 #include <deque>
+#include <memory>
+#include <optional>
 #include <set>
 
 #include "base/strings.h"
@@ -19,6 +21,95 @@ bool strictly_completed(const std::string& p) {
 
 }  // namespace
 
+// What a DAG's tasks depend on and which tasks' variables they read: fixed for the DAG
+// node's lifetime, so parsed once per node rather than on every walk (a walk visits every
+// task, and a 1,000-task DAG is walked once per step that ends).
+struct DagShape {
+  struct Task {
+    std::string logic;                       // depends, or dependencies written as depends
+    std::optional<expr::DependsExpr> parsed;  // unset: no logic, or it does not parse
+    std::string parse_error;
+    std::vector<std::string> deps;           // the task names the logic references
+    bool has_hooks = false;                  // lifecycle hooks other than exit
+    bool has_exit_hook = false;
+    // The tasks whose variables (tasks.X...) its fields mention; unset: it may read any,
+    // as an expression over the whole `tasks` map would.
+    std::optional<std::set<std::string>> reads;
+  };
+  std::map<std::string, Task> tasks;
+  std::vector<std::string> leaves;  // tasks no other task depends on, in declaration order
+};
+
+namespace {
+
+bool name_char(char c) { return isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; }
+
+// The task names after every "tasks." / "tasks['" in a task's JSON text.
+std::optional<std::set<std::string>> task_reads(const std::string& text) {
+  std::set<std::string> names;
+  for (size_t i = text.find("tasks"); i != std::string::npos; i = text.find("tasks", i + 5)) {
+    size_t j = i + 5;
+    if (j >= text.size()) return std::nullopt;
+    if (text[j] == '.') {
+      size_t k = j + 1;
+      while (k < text.size() && name_char(text[k])) ++k;
+      names.insert(text.substr(j + 1, k - j - 1));
+    } else if (text[j] == '[' && j + 1 < text.size() && (text[j + 1] == '\'' || text[j + 1] == '\\')) {
+      size_t k = j + 2;
+      if (text[j + 1] == '\\') ++k;  // tasks[\"name\"] inside JSON text
+      size_t from = k;
+      while (k < text.size() && name_char(text[k])) ++k;
+      names.insert(text.substr(from, k - from));
+    } else if (i > 0 && name_char(text[i - 1])) {
+      continue;  // part of another word
+    } else if (!name_char(text[j])) {
+      return std::nullopt;  // the tasks map as a whole
+    }
+  }
+  return names;
+}
+
+std::shared_ptr<const DagShape> make_shape(const Json& tmpl) {
+  auto shape = std::make_shared<DagShape>();
+  const Json& list = jget(jget(tmpl, "dag"), "tasks");
+  if (!list.is_array()) return shape;
+  std::set<std::string> depended;
+  for (const auto& t : list) {
+    DagShape::Task task;
+    if (!jstr(t, "depends").empty()) {
+      task.logic = jstr(t, "depends");
+    } else {
+      std::vector<std::string> deps;
+      const Json& d = jget(t, "dependencies");
+      if (d.is_array())
+        for (const auto& x : d) deps.push_back(value_text(x));
+      if (!deps.empty()) task.logic = expr::dependencies_to_depends(deps);
+    }
+    if (!task.logic.empty()) {
+      auto parsed = expr::parse_depends(task.logic);
+      if (parsed.ok()) {
+        task.deps = parsed->task_names();
+        task.parsed = std::move(*parsed);
+      } else {
+        task.parse_error = parsed.error().message;
+      }
+    }
+    const Json& hooks = jget(t, "hooks");
+    if (hooks.is_object())
+      for (auto it = hooks.begin(); it != hooks.end(); ++it)
+        (it.key() == "exit" ? task.has_exit_hook : task.has_hooks) = true;
+    if (!jstr(t, "onExit").empty()) task.has_exit_hook = true;
+    task.reads = task_reads(t.dump());
+    for (const auto& d : task.deps) depended.insert(d);
+    shape->tasks[jstr(t, "name")] = std::move(task);
+  }
+  for (const auto& t : list)
+    if (!depended.count(jstr(t, "name"))) shape->leaves.push_back(jstr(t, "name"));
+  return shape;
+}
+
+}  // namespace
+
 struct DagRun {
   Planner::Walk& w;
   std::string name;      // the DAG node's name
@@ -27,6 +118,7 @@ struct DagRun {
   const TmplCtx& ctx;
   bool on_exit;
   int parallelism;  // of the DAG template: at most this many children unfinished
+  const DagShape& shape;
   std::map<std::string, const Json*> tasks;
   std::set<std::string> visited;
 
@@ -34,41 +126,22 @@ struct DagRun {
     auto it = tasks.find(t);
     return it == tasks.end() ? nullptr : it->second;
   }
+  const DagShape::Task* info(const std::string& t) const {
+    auto it = shape.tasks.find(t);
+    return it == shape.tasks.end() ? nullptr : &it->second;
+  }
   std::string task_node_name(const std::string& t) const { return name + "." + t; }
   NodeStatus* task_node(const std::string& t) { return w.node(task_node_name(t)); }
 
-  std::string depends_logic(const Json& t) const {
-    if (!jstr(t, "depends").empty()) return jstr(t, "depends");
-    std::vector<std::string> deps;
-    const Json& d = jget(t, "dependencies");
-    if (d.is_array())
-      for (const auto& x : d) deps.push_back(value_text(x));
-    return deps.empty() ? std::string() : expr::dependencies_to_depends(deps);
-  }
-
-  std::vector<std::string> dependencies(const Json& t) const {
-    std::string logic = depends_logic(t);
-    if (logic.empty()) return {};
-    auto parsed = expr::parse_depends(logic);
-    return parsed.ok() ? parsed->task_names() : std::vector<std::string>{};
-  }
-
-  std::vector<std::string> leaf_tasks() const {
-    std::set<std::string> depended;
-    for (const auto& [n, t] : tasks)
-      for (const auto& d : dependencies(*t)) depended.insert(d);
-    std::vector<std::string> out;
-    const Json& list = jget(jget(tmpl, "dag"), "tasks");
-    for (const auto& t : list)
-      if (!depended.count(jstr(t, "name"))) out.push_back(jstr(t, "name"));
-    return out;
+  const std::vector<std::string>& dependencies(const std::string& t) const {
+    static const std::vector<std::string> kNone;
+    const DagShape::Task* i = info(t);
+    return i ? i->deps : kNone;
   }
 
   // Every task this one depends on, transitively (Argo's GetTaskAncestry).
   void ancestors(const std::string& t, std::vector<std::string>& out, std::set<std::string>& seen) const {
-    const Json* tj = task(t);
-    if (!tj) return;
-    for (const auto& d : dependencies(*tj)) {
+    for (const auto& d : dependencies(t)) {
       if (seen.count(d)) continue;
       seen.insert(d);
       ancestors(d, out, seen);
@@ -76,12 +149,17 @@ struct DagRun {
     }
   }
 
+  // The variables of the ancestors this task reads (Argo puts every ancestor in scope; the
+  // ones a task never mentions cannot change what it resolves to).
   Scope scope_for(const std::string& t) {
     Scope s = w.create_scope(tmpl);
+    const DagShape::Task* ti = info(t);
+    if (ti && ti->reads && ti->reads->empty()) return s;
     std::vector<std::string> anc;
     std::set<std::string> seen;
     ancestors(t, anc, seen);
     for (const auto& a : anc) {
+      if (ti && ti->reads && !ti->reads->count(a)) continue;
       NodeStatus* an = task_node(a);
       if (!an) continue;
       add_task_to_scope(s, a, *an);
@@ -98,7 +176,7 @@ struct DagRun {
   }
 
   void connect(const std::string& t, const std::string& child, const NodeStatus* group) {
-    std::vector<std::string> deps = dependencies(*task(t));
+    const std::vector<std::string>& deps = dependencies(t);
     if (deps.empty() || group) {
       w.add_child(group ? group->name : name, child);
       return;
@@ -119,8 +197,9 @@ struct DagRun {
 
   // Runs the task's exit hook once the task completed; true when there is nothing left to wait for.
   bool exit_hook_done(const std::string& t, NodeStatus& n) {
+    if (!info(t)->has_exit_hook || !strictly_completed(n.phase)) return true;
     Json hook = exit_hook_of(*task(t));
-    if (hook.is_null() || !strictly_completed(n.phase)) return true;
+    if (hook.is_null()) return true;
     Scope s = scope_for(t);
     Exec e = w.run_on_exit(hook, n, boundary, ctx, "tasks", t, s);
     return e.error.empty() && e.node && phase_fulfilled(e.node->phase);
@@ -132,7 +211,8 @@ struct DagRun {
     const Json& tj = *task(t);
     std::string node_name = task_node_name(t);
     NodeStatus* n = task_node(t);
-    if (n && (phase_fulfilled(n->phase) || n->phase == phase::kRunning)) {
+    const DagShape::Task& ti = *info(t);
+    if (ti.has_hooks && n && (phase_fulfilled(n->phase) || n->phase == phase::kRunning)) {
       Scope s = scope_for(t);
       s.vars["tasks." + t + ".status"] = n->phase;
       bool hooks_done = true;
@@ -144,23 +224,28 @@ struct DagRun {
       exit_hook_done(t, *n);
       return;
     }
+    // A step that is waiting or running needs no substitution: its template is in its node.
+    if (n && n->type == node_type::kPod) {
+      w.existing_pod(*n, {boundary, on_exit, false, "", parallelism});
+      return;
+    }
     NodeStatus* group = n && n->type == node_type::kTaskGroup ? n : nullptr;
-    std::string logic = depends_logic(tj);
-    if (!logic.empty() && !n) {
-      auto parsed = expr::parse_depends(logic);
-      if (!parsed.ok()) {
-        error_node(t, node_name, "unable to evaluate expression '" + logic + "': " + parsed.error().message);
+    if (!ti.logic.empty() && !n) {
+      if (!ti.parsed) {
+        error_node(t, node_name, "unable to evaluate expression '" + ti.logic + "': " + ti.parse_error);
         return;
       }
-      for (const auto& d : parsed->task_names()) execute(d);
-      for (const auto& d : parsed->task_names()) {
+      for (const auto& d : ti.deps) execute(d);
+      for (const auto& d : ti.deps) {
         NodeStatus* dn = task_node(d);
         if (!dn || !phase_fulfilled(dn->phase)) return;
-        const NodeStatus* exit = w.node(dn->name + ".onExit");
-        if (!exit_hook_of(*task(d)).is_null() && strictly_completed(dn->phase) && (!exit || !phase_fulfilled(exit->phase)))
-          return;
+        const DagShape::Task* di = info(d);
+        if (di && di->has_exit_hook && strictly_completed(dn->phase)) {
+          const NodeStatus* exit = w.node(dn->name + ".onExit");
+          if (!exit_hook_of(*task(d)).is_null() && (!exit || !phase_fulfilled(exit->phase))) return;
+        }
       }
-      bool go = parsed->eval([&](const std::string& d) {
+      bool go = ti.parsed->eval([&](const std::string& d) {
         expr::TaskState s;
         const NodeStatus* dn = task_node(d);
         if (!dn) return s;
@@ -290,6 +375,11 @@ struct DagRun {
   // Argo's assessDAGPhase: walk from the DAG's children carrying each branch's last
   // completed phase, so an omitted target inherits its branch's failure.
   std::string assess(const std::vector<std::string>& targets) {
+    // Every node of the DAG is reachable from its children, so one that has not finished
+    // means the walk below would stop at it: skip the walk, which costs a visit per edge.
+    for (const auto& [id, c] : w.nodes())
+      if (c.boundary_id == boundary && c.type != node_type::kTaskGroup && !phase_fulfilled(c.phase))
+        return phase::kRunning;
     std::map<std::string, std::string> target_phase;
     for (const auto& t : targets) target_phase[w.id_of(task_node_name(t))] = "";
     const NodeStatus* b = w.get(boundary);
@@ -368,13 +458,15 @@ Exec Planner::Walk::execute_dag(const std::string& name, const Json& tmpl, const
     if (!jget(in, "parameters").empty() || !jget(in, "artifacts").empty()) n->inputs = in;
     if (opts.hooked) n->node_flag = {{"hooked", true}};
   }
-  DagRun d{*this, name, n->id, tmpl, ctx, opts.on_exit, template_parallelism(tmpl), {}, {}};
+  auto& shape = p_.dag_shapes_[name];
+  if (!shape) shape = make_shape(tmpl);
+  DagRun d{*this, name, n->id, tmpl, ctx, opts.on_exit, template_parallelism(tmpl), *shape, {}, {}};
   const Json& list = jget(jget(tmpl, "dag"), "tasks");
   if (list.is_array())
     for (const auto& t : list) d.tasks[jstr(t, "name")] = &t;
   std::vector<std::string> targets;
   std::string target = jstr(jget(tmpl, "dag"), "target");
-  if (target.empty()) targets = d.leaf_tasks();
+  if (target.empty()) targets = shape->leaves;
   else
     for (const auto& t : split(target, ' '))
       if (!t.empty()) targets.push_back(t);

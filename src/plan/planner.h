@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,6 +28,8 @@
 #include "plan/node.h"
 
 namespace tether::plan {
+
+struct DagShape;
 
 // Looks up a WorkflowTemplate (cluster_scope false) or ClusterWorkflowTemplate by name;
 // returns the whole object as JSON (metadata, spec).
@@ -134,6 +137,9 @@ class Planner {
   std::string shutdown_;
   bool capture_result_ = true;
   std::map<std::string, Json> ref_cache_;  // spec of each (Cluster)WorkflowTemplate used, by scope
+  // What a DAG node's tasks depend on and reference never changes during a run; parsed once
+  // per DAG node instead of on every walk (dag.cc).
+  std::map<std::string, std::shared_ptr<const DagShape>> dag_shapes_;
 };
 
 }  // namespace tether::plan

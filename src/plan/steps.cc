@@ -38,14 +38,23 @@ struct StepsRun {
       storage.push_back(std::move(step));
       expanded.push_back({name, &storage.back(), false});
     };
+    Vars vars = w.globals();
+    for (const auto& [k, v] : scope.vars) vars[k] = v;
     for (const auto& raw : steps) {
       std::string step_name = jstr(raw, "name");
       std::string child_name = sg_name + "." + step_name;
+      if (!has_loop(raw)) {
+        // A step whose node exists and is waiting, running or done was resolved when it was
+        // created; its template lives in its node.
+        const NodeStatus* ex = w.node(child_name);
+        if (ex && (phase_fulfilled(ex->phase) || ex->type == node_type::kPod)) {
+          expanded.push_back({step_name, &raw, true});
+          continue;
+        }
+      }
       Json step = raw;
       Json hooks = jget(step, "hooks");
       step.erase("hooks");
-      Vars vars = w.globals();
-      for (const auto& [k, v] : scope.vars) vars[k] = v;
       // The when of a step is looked at first: a step that will not run needs nothing else.
       if (!jstr(step, "when").empty()) {
         auto when = substitute_str(jstr(step, "when"), vars);

@@ -574,7 +574,7 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
   }
   if (is_pod_kind(kind) && !retry.is_object()) locals["pod.name"] = pod_name(p_.spec_.name, name, tname);
 
-  auto processed = process_inputs(tmpl, args, globals_, p_.spec_.config_maps);
+  auto processed = process_inputs(std::move(tmpl), args, globals_, p_.spec_.config_maps);
   if (!processed.ok()) return error_node(processed.error().message);
   Json ptmpl = std::move(*processed);
 
@@ -604,14 +604,14 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
   // The steps and tasks of a steps/dag template are substituted when they run, with their
   // own scope; substituting them now would expand {{item}} and friends too early.
   Json body;
-  if (kind == "steps" || kind == "dag") {
-    body = ptmpl[kind];
-    ptmpl.erase(kind);
-  }
   Json outputs_decl;
   if (kind == "steps" || kind == "dag") {
-    outputs_decl = jget(ptmpl, "outputs");
-    ptmpl.erase("outputs");
+    body = std::move(ptmpl[kind]);
+    ptmpl.erase(kind);
+    if (ptmpl.contains("outputs")) {
+      outputs_decl = std::move(ptmpl["outputs"]);
+      ptmpl.erase("outputs");
+    }
   }
   if (auto s = substitute_json(ptmpl, locals); !s.ok()) return error_node(s.error().message);
   if (!body.is_null()) {
@@ -619,9 +619,9 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
     if (kind == "dag" && body.contains("target")) {
       if (auto s = substitute_json(body["target"], locals); !s.ok()) return error_node(s.error().message);
     }
-    ptmpl[kind] = body;
+    ptmpl[kind] = std::move(body);
   }
-  if (!outputs_decl.is_null()) ptmpl["outputs"] = outputs_decl;
+  if (!outputs_decl.is_null()) ptmpl["outputs"] = std::move(outputs_decl);
 
   // Retries: a Retry node whose children are the attempts name(0), name(1), ...
   std::string attempt_name = name;
