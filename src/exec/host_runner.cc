@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "exec/images.h"
+#include "exec/launcher.h"
 #include "exec/layout.h"
 #include "exec/record.h"
 
@@ -145,11 +146,19 @@ std::string step_search_path(const StepInvocation& step, bool* given) {
 
 }  // namespace
 
-HostRunner::HostRunner(HostRunnerOptions options) : options_(std::move(options)) {
-  if (options_.supervisor_path.empty())
-    options_.supervisor_path = env_or("TETHER_SUPERVISOR", exe_dir() + "/tether-supervise");
-  if (options_.shims_dir.empty()) options_.shims_dir = env_or("TETHER_SHIMS", default_shims_dir());
-  if (!options_.clock) options_.clock = &SystemClock::instance();
+namespace {
+
+HostRunnerOptions with_defaults(HostRunnerOptions o) {
+  if (o.supervisor_path.empty()) o.supervisor_path = env_or("TETHER_SUPERVISOR", exe_dir() + "/tether-supervise");
+  if (o.shims_dir.empty()) o.shims_dir = env_or("TETHER_SHIMS", default_shims_dir());
+  if (!o.clock) o.clock = &SystemClock::instance();
+  return o;
+}
+
+}  // namespace
+
+HostRunner::HostRunner(HostRunnerOptions options)
+    : options_(with_defaults(std::move(options))), launcher_(options_.supervisor_path) {
   wake_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 }
 
@@ -232,9 +241,18 @@ Result<std::string> HostRunner::start(const StepInvocation& step) {
   }
   const std::string dir = absolute_path(step.node_dir);
   TRY_STATUS(prepare_attempt(dir, spec, step.script));
-  pid_t pid = TRY(spawn_supervisor(options_.supervisor_path, dir, spec.token));
-  UniqueFd pidfd(pidfd_open(pid));
-  if (!pidfd.valid()) return io_error("pidfd_open of the step supervisor");
+  pid_t pid = -1;
+  UniqueFd pidfd;
+  auto launched = launcher_.launch(dir, spec.token);
+  if (launched.ok()) {
+    pid = launched->first;
+    pidfd = std::move(launched->second);
+  } else {
+    log::warn("{}; starting the supervisor directly", launched.error().message);
+    pid = TRY(spawn_supervisor(options_.supervisor_path, dir, spec.token));
+    pidfd.reset(pidfd_open(pid));
+    if (!pidfd.valid()) return io_error("pidfd_open of the step supervisor");
+  }
   track(step, std::move(pidfd), pid);
   steps_[step.node_id].invocation.node_dir = dir;
   // Its start time makes the handle name this process even after its pid is reused.

@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/fd.h"
 #include "engine/runner.h"
+#include "exec/launcher.h"
 #include "exec/layout.h"
 
 namespace tether::exec {
@@ -67,6 +68,7 @@ class HostRunner final : public engine::Runner {
   void wake();
 
   HostRunnerOptions options_;
+  SupervisorLauncher launcher_;
   std::map<std::string, Step> steps_;
   std::vector<engine::StepExit> ready_;  // found by attach(), reported by the next poll()
   UniqueFd wake_fd_;                     // eventfd, readable while ready_ is not empty

@@ -56,6 +56,9 @@ inline constexpr const char* kSupervisorLog = "supervisor.log";
 
 inline constexpr const char* kStagingScript = "/argo/staging/script";
 
+// `tether-supervise --launcher`: the long-lived process that forks supervisors (launcher.h).
+inline constexpr const char* kLauncherFlag = "--launcher";
+
 // The runner asks the supervisor to deliver a signal to the step with this realtime signal
 // (queued, so a SIGTERM quickly followed by a SIGKILL are both delivered); the payload is the
 // signal to send. The supervisor holds the step's pid while it is alive, so this cannot hit a

@@ -6,9 +6,12 @@
 // Kept small on purpose (libc and libstdc++ only): it starts once per step.
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -18,6 +21,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -125,6 +129,20 @@ class LogPump {
   std::string partial_[2];
 };
 
+struct ChildStart {
+  const std::string* dir;
+  const StepSpec* spec;
+  const ViewPlan* plan;
+  ChildIo io;
+  int status_read;
+};
+
+int step_child_main(void* arg) {
+  auto* c = static_cast<ChildStart*>(arg);
+  ::close(c->status_read);
+  run_step_child(*c->dir, *c->spec, *c->plan, c->io);
+}
+
 class Supervisor {
  public:
   Supervisor(std::string node_dir, std::string token) : dir_(std::move(node_dir)), token_(std::move(token)) {}
@@ -184,15 +202,22 @@ class Supervisor {
       record_start_failure(std::string("pipe: ") + std::strerror(errno));
       return false;
     }
-    const pid_t supervisor_pid = ::getpid();
-    step_pid_ = ::fork();
-    if (step_pid_ < 0) {
-      record_start_failure(std::string("fork: ") + std::strerror(errno));
+    ChildStart start{&dir_, &spec_, &plan_, ChildIo{out_[1], err_[1], status[1], lock_fd_, ::getpid()}, status[0]};
+    // As posix_spawn does: the child shares our memory until it execs, so no page tables are
+    // copied, and runs on a stack of its own; CLONE_VFORK holds us until it has exec'ed or
+    // failed. Its descriptors are its own copy.
+    constexpr size_t kStack = 1 << 20;
+    void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+      record_start_failure(std::string("mmap: ") + std::strerror(errno));
       return false;
     }
-    if (step_pid_ == 0) {
-      ::close(status[0]);
-      run_step_child(dir_, spec_, plan_, ChildIo{out_[1], err_[1], status[1], lock_fd_, supervisor_pid});
+    step_pid_ = ::clone(step_child_main, static_cast<char*>(stack) + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+    int clone_errno = errno;
+    ::munmap(stack, kStack);
+    if (step_pid_ < 0) {
+      record_start_failure(std::string("clone: ") + std::strerror(clone_errno));
+      return false;
     }
     ::close(status[1]);
     ::close(out_[1]);
@@ -384,7 +409,102 @@ class Supervisor {
 }  // namespace
 }  // namespace tether::exec
 
+namespace tether::exec {
+namespace {
+
+// What posix_spawn gives a supervisor started by the engine, done by hand after a fork: its
+// own session, the signals it handles blocked (inherited from the launcher) and the others
+// at their defaults, /dev/null and its own log as stdio, no other descriptor.
+int supervise_forked(const std::string& dir, const std::string& token) {
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) ::signal(sig, SIG_DFL);
+  ::setsid();
+  int null_in = ::open("/dev/null", O_RDONLY);
+  int null_out = ::open("/dev/null", O_WRONLY);
+  int log = ::open((dir + "/" + node_file::kSupervisorLog).c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (null_in < 0 || null_out < 0 || log < 0 || ::dup2(null_in, 0) < 0 || ::dup2(null_out, 1) < 0 ||
+      ::dup2(log, 2) < 0)
+    return 1;
+  ::syscall(SYS_close_range, 3U, ~0U, 0U);
+  Supervisor supervisor(dir, token);
+  if (!supervisor.block_signals()) {
+    complain(std::string("signalfd: ") + std::strerror(errno));
+    return 1;
+  }
+  return supervisor.run();
+}
+
+bool send_reply(int sock, const std::string& text, int fd) {
+  struct iovec iov = {const_cast<char*>(text.data()), text.size()};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
+  return ::sendmsg(sock, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
+}
+
+// The launcher (launcher.h has the protocol): forks one supervisor per request. A fork of
+// this small process costs far less than an exec of a new one, and the pidfd from
+// CLONE_PIDFD names the child even if it has already ended when the engine reads the reply.
+int run_launcher(int sock) {
+  // Supervisors report through their node directories, never through a wait status: let
+  // the kernel reap them.
+  ::signal(SIGCHLD, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+  for (int sig : {SIGINT, SIGHUP, SIGQUIT}) ::signal(sig, SIG_IGN);
+  sigset_t set = supervisor_signals();
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  std::string buf(2 * 4096 + 64, '\0');
+  for (;;) {
+    ssize_t n = ::recv(sock, buf.data(), buf.size(), 0);
+    if (n == 0) return 0;  // the engine closed its end: nothing more will come
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return 1;
+    }
+    std::string request(buf.data(), static_cast<size_t>(n));
+    size_t nl = request.find('\n');
+    if (nl == std::string::npos || request[0] != '/') {
+      send_reply(sock, "error: malformed request", -1);
+      continue;
+    }
+    std::string dir = request.substr(0, nl), token = request.substr(nl + 1);
+    int pidfd = -1;
+    // struct clone_args of linux/sched.h, whose macros clash with glibc's <sched.h>.
+    struct {
+      uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    } args{};
+    args.flags = CLONE_PIDFD;
+    args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+    args.exit_signal = SIGCHLD;
+    long pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) ::_exit(supervise_forked(dir, token));
+    if (pid < 0) {
+      send_reply(sock, std::string("error: fork: ") + std::strerror(errno), -1);
+      continue;
+    }
+    send_reply(sock, std::to_string(pid), pidfd);
+    ::close(pidfd);
+  }
+}
+
+}  // namespace
+}  // namespace tether::exec
+
 int main(int argc, char** argv) {
+  if (argc == 2 && std::strcmp(argv[1], tether::exec::kLauncherFlag) == 0) {
+    // The engine passes its end of a socket pair as fd 3.
+    ::syscall(SYS_close_range, 4U, ~0U, 0U);
+    return tether::exec::run_launcher(3);
+  }
   if (argc != 3 || argv[1][0] != '/') {
     std::fputs("usage: tether-supervise /absolute/node_dir token\n", stderr);
     return 2;
