@@ -50,6 +50,7 @@ class HostRunner final : public engine::Runner {
 
   const std::string& supervisor_path() const { return options_.supervisor_path; }
   const std::string& shims_dir() const { return options_.shims_dir; }
+  pid_t launcher_pid() const { return launcher_.pid(); }  // -1 until the first start
 
  private:
   struct Step {
