@@ -3,14 +3,26 @@
 # independent steps, a chain of 1,000, and 10 layers of 100 (each step depends on the whole
 # layer before it). The two tools run interleaved, several rounds, and the ratio is what to
 # quote: this machine is shared and noisy.
+#
+# Wall time is what a user waits. CPU time (user+system of the tool and everything it
+# starts, from `perf stat`, when perf is installed) is printed beside it: on a loaded
+# machine it moves far less than wall time, so its ratio is the steadier figure.
+#
 # Usage: bench/engine.sh [TETHER_BIN] [ROUNDS] [STEPS]
 set -euo pipefail
 tether=$(realpath "${1:-build/src/cli/tether}")
 rounds=${2:-3}
 steps=${3:-1000}
 work=$(mktemp -d /tmp/tether-bench-engine.XXXXXX)
-trap 'TETHER_HOME=$work/home "$tether" server --stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 export TETHER_HOME=$work/home
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+have_perf=0
+perf stat -e task-clock -x, -o /dev/null true 2>/dev/null && have_perf=1
 
 gen() {  # gen SHAPE -> writes $work/SHAPE.yaml and $work/SHAPE.mk
   python3 - "$1" "$steps" "$work" <<'PY'
@@ -42,16 +54,54 @@ PY
 }
 
 now() { date +%s.%N; }
+cpu_of() {  # cpu_of PERF_CSV -> seconds of task-clock
+  awk -F, '/task-clock/ {printf "%.3f", $1 / 1000}' "$1"
+}
 
-"$tether" server --stop >/dev/null 2>&1 || true
-echo "shape        round  make -j2 (s)  tether (s)  tether/make"
+# An engine in the foreground of this script, so that perf counts it and every process it
+# starts (launcher, supervisors, steps) until it is stopped.
+start_server() {
+  if [ "$have_perf" = 1 ]; then
+    perf stat -e task-clock -x, -o "$work/tether.perf" "$tether" server >"$work/server.log" 2>&1 &
+  else
+    "$tether" server >"$work/server.log" 2>&1 &
+  fi
+  server_pid=$!
+  for _ in $(seq 1 200); do [ -S "$TETHER_HOME/engine.sock" ] && return; sleep 0.05; done
+  echo "the engine did not start: $(cat "$work/server.log")" >&2
+  exit 1
+}
+stop_server() {
+  # The engine itself, not perf (which waits for it): its pid is in its lock file.
+  kill -TERM "$(cat "$TETHER_HOME/engine.lock")" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+
+mkdir -p "$TETHER_HOME"
+printf '%-12s %5s  %12s %10s %8s' shape round "make -j2 (s)" "tether (s)" ratio
+[ "$have_perf" = 1 ] && printf '   %12s %12s %8s' "make cpu (s)" "tether cpu" "cpu ratio"
+echo
 for shape in independent chain layers; do
   gen "$shape"
-  # Warm the engine once so both sides start from a running tool.
-  "$tether" submit "$work/$shape.yaml" --wait -o name >/dev/null
   for r in $(seq 1 "$rounds"); do
-    t0=$(now); make -s -j2 -f "$work/$shape.mk" all >/dev/null; t1=$(now)
-    "$tether" submit "$work/$shape.yaml" --wait -o name >/dev/null; t2=$(now)
-    python3 -c "m=$t1-$t0; t=$t2-$t1; print(f'{\"$shape\":12} {$r:5}  {m:12.3f}  {t:10.3f}  {t/m:10.1f}x')"
+    t0=$(now)
+    if [ "$have_perf" = 1 ]; then
+      perf stat -e task-clock -x, -o "$work/make.perf" make -s -j2 -f "$work/$shape.mk" all >/dev/null
+    else
+      make -s -j2 -f "$work/$shape.mk" all >/dev/null
+    fi
+    t1=$(now)
+    start_server
+    t2=$(now)
+    "$tether" submit "$work/$shape.yaml" --wait -o name >/dev/null
+    t3=$(now)
+    stop_server
+    line=$(python3 -c "m=$t1-$t0; t=$t3-$t2; print(f'{\"$shape\":12} {$r:5}  {m:12.3f} {t:10.3f} {t/m:7.1f}x', end='')")
+    if [ "$have_perf" = 1 ]; then
+      mc=$(cpu_of "$work/make.perf"); tc=$(cpu_of "$work/tether.perf")
+      line+=$(python3 -c "print(f'   {$mc:12.3f} {$tc:12.3f} {$tc/$mc:7.1f}x', end='')")
+    fi
+    echo "$line"
   done
 done

@@ -104,9 +104,8 @@ std::string new_token() {
 // spec (another token) before `abandoned` goes away, and refuse. A node runs again in the same
 // directory when a run is retried.
 Status prepare_attempt(const std::string& dir, const StepSpec& spec, const std::optional<std::string>& script) {
-  const std::string lock_path = dir + "/" + node_file::kLock;
-  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock.valid()) return io_error("cannot open " + lock_path);
+  UniqueFd lock(open_node_lock(dir));
+  if (!lock.valid()) return io_error("cannot open " + dir);
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
     return Error(ErrorCode::kConflict, "a supervisor of an earlier attempt still runs in " + dir);
   if (script && !write_file_replace(dir + "/" + node_file::kScript, *script, 0755))
@@ -290,8 +289,8 @@ Status HostRunner::attach(const std::string& node_id, const std::string& node_di
     wake();
     return ok_status();
   };
-  const std::string lock_path = node_dir + "/" + node_file::kLock;
-  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  const std::string& lock_path = node_dir;
+  UniqueFd lock(open_node_lock(node_dir));
   if (!lock.valid() && errno != ENOENT) return io_error("cannot open " + lock_path);
   if (!lock.valid()) return report(collect(node_id, probe));  // no node directory: never started
   for (int attempt = 0; attempt < 5; ++attempt) {

@@ -1,11 +1,17 @@
 #include "exec/layout.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstdint>
 
 #include "exec/record.h"
 
 namespace tether::exec {
+
+int open_node_lock(const std::string& node_dir) {
+  return ::open(node_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
 
 std::string encode_spec(const StepSpec& spec) {
   Record r;

@@ -39,8 +39,10 @@
 
 namespace tether::exec {
 
+// The node's lock is an flock on the node directory itself (open_node_lock): a lock file
+// would be one more inode to create per step, and creating inodes is a large part of what a
+// step start costs on ext4.
 namespace node_file {
-inline constexpr const char* kLock = "lock";
 inline constexpr const char* kSpec = "spec";
 inline constexpr const char* kStarted = "started";
 inline constexpr const char* kExit = "exit";
@@ -73,6 +75,10 @@ inline sigset_t supervisor_signals() {
   for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD, forward_signal()}) sigaddset(&set, sig);
   return set;
 }
+
+// The node directory opened for its flock; -1 with errno set when it cannot be opened
+// (ENOENT: no node directory, so no supervisor ever ran there).
+int open_node_lock(const std::string& node_dir);
 
 struct MountSpec {
   std::string path;       // in the view

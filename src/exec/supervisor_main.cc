@@ -61,9 +61,18 @@ std::string rfc3339_us(long long us) {
   return rfc3339_nano(ts);
 }
 
+// The node directory whose supervisor.log gets complaints. The file is created on the first
+// one: most supervisors have nothing to say, and every file created costs a step start.
+std::string g_log_dir;
+
 void complain(const std::string& what) {
   std::string line = "tether-supervise: " + what + "\n";
-  [[maybe_unused]] ssize_t n = ::write(2, line.data(), line.size());
+  int fd = g_log_dir.empty()
+               ? -1
+               : ::open((g_log_dir + "/" + node_file::kSupervisorLog).c_str(),
+                        O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  [[maybe_unused]] ssize_t n = ::write(fd >= 0 ? fd : 2, line.data(), line.size());
+  if (fd >= 0) ::close(fd);
 }
 
 // Both streams go to main.log, a timestamp per line; stdout also goes raw to `stdout`.
@@ -145,7 +154,9 @@ int step_child_main(void* arg) {
 
 class Supervisor {
  public:
-  Supervisor(std::string node_dir, std::string token) : dir_(std::move(node_dir)), token_(std::move(token)) {}
+  Supervisor(std::string node_dir, std::string token) : dir_(std::move(node_dir)), token_(std::move(token)) {
+    g_log_dir = dir_;
+  }
 
   int run() {
     if (!lock()) return 1;
@@ -178,14 +189,14 @@ class Supervisor {
   std::string path(const char* name) const { return dir_ + "/" + name; }
 
   bool lock() {
-    lock_fd_ = ::open(path(node_file::kLock).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    lock_fd_ = open_node_lock(dir_);
     while (lock_fd_ >= 0 && ::flock(lock_fd_, LOCK_EX) != 0) {
       if (errno != EINTR) {
-        complain("cannot lock " + path(node_file::kLock) + ": " + std::strerror(errno));
+        complain("cannot lock " + dir_ + ": " + std::strerror(errno));
         return false;
       }
     }
-    if (lock_fd_ < 0) complain("cannot open " + path(node_file::kLock) + ": " + std::strerror(errno));
+    if (lock_fd_ < 0) complain("cannot open " + dir_ + ": " + std::strerror(errno));
     return lock_fd_ >= 0;
   }
 
@@ -414,16 +425,15 @@ namespace {
 
 // What posix_spawn gives a supervisor started by the engine, done by hand after a fork: its
 // own session, the signals it handles blocked (inherited from the launcher) and the others
-// at their defaults, /dev/null and its own log as stdio, no other descriptor.
+// at their defaults, /dev/null as stdin and stdout, no other descriptor. Its stderr stays
+// the launcher's (the engine's log) for what only the C library or a sanitizer would say;
+// its own complaints go to node_dir/supervisor.log.
 int supervise_forked(const std::string& dir, const std::string& token) {
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) ::signal(sig, SIG_DFL);
   ::setsid();
   int null_in = ::open("/dev/null", O_RDONLY);
   int null_out = ::open("/dev/null", O_WRONLY);
-  int log = ::open((dir + "/" + node_file::kSupervisorLog).c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (null_in < 0 || null_out < 0 || log < 0 || ::dup2(null_in, 0) < 0 || ::dup2(null_out, 1) < 0 ||
-      ::dup2(log, 2) < 0)
-    return 1;
+  if (null_in < 0 || null_out < 0 || ::dup2(null_in, 0) < 0 || ::dup2(null_out, 1) < 0) return 1;
   ::syscall(SYS_close_range, 3U, ~0U, 0U);
   Supervisor supervisor(dir, token);
   if (!supervisor.block_signals()) {

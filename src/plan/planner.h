@@ -30,6 +30,7 @@
 namespace tether::plan {
 
 struct DagShape;
+struct ProcessedTemplate;
 
 // Looks up a WorkflowTemplate (cluster_scope false) or ClusterWorkflowTemplate by name;
 // returns the whole object as JSON (metadata, spec).
@@ -100,6 +101,7 @@ std::optional<double> parse_duration_seconds(const std::string& text);
 class Planner {
  public:
   Planner(RunSpec spec, RunState& state);
+  ~Planner();
 
   // Walks the run once at time `now`. Errors are tether bugs or a broken stored state;
   // every problem of the workflow itself ends as an Error node or an Error run instead.
@@ -140,6 +142,9 @@ class Planner {
   // What a DAG node's tasks depend on and reference never changes during a run; parsed once
   // per DAG node instead of on every walk (dag.cc).
   std::map<std::string, std::shared_ptr<const DagShape>> dag_shapes_;
+  // Steps and DAG templates as processed when their node was created, by node name, until
+  // the node is done (walk.cc).
+  std::map<std::string, ProcessedTemplate> processed_;
 };
 
 }  // namespace tether::plan

@@ -26,6 +26,7 @@ std::string artifact_key(const std::string& workflow_name, const std::string& po
 }
 
 Planner::Planner(RunSpec spec, RunState& state) : spec_(std::move(spec)), state_(state) {}
+Planner::~Planner() = default;
 
 const Json& Planner::leaf_template(const NodeStatus& n) {
   static const Json kNull;
@@ -541,6 +542,10 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
   NodeStatus* existing = node(name);
   if (existing && phase_fulfilled(existing->phase)) return {existing, ""};
   if (existing && existing->type == node_type::kPod) return existing_pod(*existing, opts);
+  if (existing && (existing->type == node_type::kSteps || existing->type == node_type::kDag)) {
+    auto cached = p_.processed_.find(name);
+    if (cached != p_.processed_.end()) return execute_body(name, cached->second, holder, opts);
+  }
   if (!existing && opts.parallel_limit > 0 && active_children(opts.boundary_id) >= opts.parallel_limit)
     return {};  // the boundary's parallelism is reached: created on a later turn
 
@@ -740,10 +745,15 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
     }
     if (n->phase == phase::kPending && !jget(n->engine, "intent").is_boolean()) turn_.ready.push_back(n->id);
     result = {n, ""};
-  } else if (kind == "steps") {
-    result = execute_steps(attempt_name, ptmpl, holder, tctx, child_opts);
-  } else if (kind == "dag") {
-    result = execute_dag(attempt_name, ptmpl, holder, tctx, child_opts);
+  } else if (kind == "steps" || kind == "dag") {
+    if (retry.is_object()) {
+      ProcessedTemplate once{std::move(ptmpl), tctx, kind == "dag", child_opts.template_scope};
+      result = execute_body(attempt_name, once, holder, child_opts);
+    } else {
+      auto& slot = p_.processed_[name];
+      slot = {std::move(ptmpl), tctx, kind == "dag", child_opts.template_scope};
+      result = execute_body(attempt_name, slot, holder, child_opts);
+    }
   } else if (kind == "suspend") {
     NodeStatus* n = node(attempt_name);
     if (!n) {
@@ -785,6 +795,19 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
   }
   if (retry.is_object()) return {node(name), ""};
   return result;
+}
+
+// A steps or DAG template's body, from its template as processed when its node was created:
+// its inputs and fields do not change while it runs, and processing a template copies it
+// whole, which for a DAG of a thousand tasks dominated every walk.
+Exec Planner::Walk::execute_body(const std::string& name, const ProcessedTemplate& t, const Json& holder,
+                                 const ExecOpts& opts) {
+  ExecOpts child_opts = opts;
+  child_opts.template_scope = t.caller_scope;
+  Exec e = t.dag ? execute_dag(name, t.tmpl, holder, t.ctx, child_opts)
+                 : execute_steps(name, t.tmpl, holder, t.ctx, child_opts);
+  if (e.node && phase_fulfilled(e.node->phase)) p_.processed_.erase(name);
+  return e;
 }
 
 // A leaf from an earlier walk: waiting to be started, running, or to be failed by a shutdown.

@@ -38,6 +38,14 @@ struct ExecOpts {
   int parallel_limit = 0;      // parallelism of the boundary's template (0: none)
 };
 
+// A steps or DAG template as processed for its node (inputs applied, fields substituted).
+struct ProcessedTemplate {
+  Json tmpl;
+  TmplCtx ctx;
+  bool dag = false;
+  std::string caller_scope;  // recorded on its children (Argo's templateScope)
+};
+
 // What executing a template produced: the node (nullptr when none was created) and the
 // error that made it an Error node, if any.
 struct Exec {
@@ -79,6 +87,8 @@ class Planner::Walk {
   Result<std::pair<Json, TmplCtx>> resolve_template(const Json& holder, const TmplCtx& ctx);
   const Vars& globals() const { return globals_; }
   bool shutting_down() const { return !p_.shutdown_.empty(); }
+
+  Exec execute_body(const std::string& name, const ProcessedTemplate& t, const Json& holder, const ExecOpts& opts);
 
   // steps.cc
   Exec execute_steps(const std::string& name, const Json& tmpl, const Json& holder, const TmplCtx& ctx,
