@@ -35,9 +35,13 @@ struct DagShape {
     // The tasks whose variables (tasks.X...) its fields mention; unset: it may read any,
     // as an expression over the whole `tasks` map would.
     std::optional<std::set<std::string>> reads;
+    std::string name;
+    std::vector<int> dep_index;  // of each of deps in tasks; -1 for a name no task has
+    std::string node_id;         // of its node, "<dag node>.<task>"
   };
-  std::map<std::string, Task> tasks;
-  std::vector<std::string> leaves;  // tasks no other task depends on, in declaration order
+  std::vector<Task> tasks;              // in dag.tasks order
+  std::map<std::string, size_t> index;  // by name
+  std::vector<std::string> leaves;      // tasks no other task depends on, in declaration order
 };
 
 namespace {
@@ -69,13 +73,17 @@ std::optional<std::set<std::string>> task_reads(const std::string& text) {
   return names;
 }
 
-std::shared_ptr<const DagShape> make_shape(const Json& tmpl) {
+std::shared_ptr<const DagShape> make_shape(const Json& tmpl, const std::string& workflow,
+                                           const std::string& dag_node) {
   auto shape = std::make_shared<DagShape>();
   const Json& list = jget(jget(tmpl, "dag"), "tasks");
   if (!list.is_array()) return shape;
   std::set<std::string> depended;
-  for (const auto& t : list) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Json& t = list[i];
     DagShape::Task task;
+    task.name = jstr(t, "name");
+    task.node_id = node_id(workflow, dag_node + "." + task.name);
     if (!jstr(t, "depends").empty()) {
       task.logic = jstr(t, "depends");
     } else {
@@ -101,8 +109,14 @@ std::shared_ptr<const DagShape> make_shape(const Json& tmpl) {
     if (!jstr(t, "onExit").empty()) task.has_exit_hook = true;
     task.reads = task_reads(t.dump());
     for (const auto& d : task.deps) depended.insert(d);
-    shape->tasks[jstr(t, "name")] = std::move(task);
+    shape->index.emplace(task.name, shape->tasks.size());
+    shape->tasks.push_back(std::move(task));
   }
+  for (auto& task : shape->tasks)
+    for (const auto& d : task.deps) {
+      auto it = shape->index.find(d);
+      task.dep_index.push_back(it == shape->index.end() ? -1 : static_cast<int>(it->second));
+    }
   for (const auto& t : list)
     if (!depended.count(jstr(t, "name"))) shape->leaves.push_back(jstr(t, "name"));
   return shape;
@@ -119,19 +133,23 @@ struct DagRun {
   bool on_exit;
   int parallelism;  // of the DAG template: at most this many children unfinished
   const DagShape& shape;
-  std::map<std::string, const Json*> tasks;
-  std::set<std::string> visited;
+  const Json& list;  // dag.tasks
+  std::vector<char> visited = std::vector<char>(shape.tasks.size(), 0);
 
-  const Json* task(const std::string& t) const {
-    auto it = tasks.find(t);
-    return it == tasks.end() ? nullptr : it->second;
-  }
   const DagShape::Task* info(const std::string& t) const {
-    auto it = shape.tasks.find(t);
-    return it == shape.tasks.end() ? nullptr : &it->second;
+    auto it = shape.index.find(t);
+    return it == shape.index.end() ? nullptr : &shape.tasks[it->second];
   }
+  const Json* task(const std::string& t) const {
+    auto it = shape.index.find(t);
+    return it == shape.index.end() ? nullptr : &list[it->second];
+  }
+  NodeStatus* node_at(size_t i) { return const_cast<NodeStatus*>(w.get(shape.tasks[i].node_id)); }
   std::string task_node_name(const std::string& t) const { return name + "." + t; }
-  NodeStatus* task_node(const std::string& t) { return w.node(task_node_name(t)); }
+  NodeStatus* task_node(const std::string& t) {
+    const DagShape::Task* i = info(t);
+    return i ? const_cast<NodeStatus*>(w.get(i->node_id)) : w.node(task_node_name(t));
+  }
 
   const std::vector<std::string>& dependencies(const std::string& t) const {
     static const std::vector<std::string> kNone;
@@ -205,71 +223,106 @@ struct DagRun {
     return e.error.empty() && e.node && phase_fulfilled(e.node->phase);
   }
 
-  void execute(const std::string& t) {
-    if (visited.count(t) || !task(t)) return;
-    visited.insert(t);
-    const Json& tj = *task(t);
-    std::string node_name = task_node_name(t);
-    NodeStatus* n = task_node(t);
-    const DagShape::Task& ti = *info(t);
+  // Argo's executeDAGTask, which recurses into a task's dependencies before deciding the
+  // task. The recursion is unrolled onto a stack: a chain of thousands of tasks would
+  // otherwise recurse as deep on the first walk.
+  void execute(const std::string& target) {
+    auto root = shape.index.find(target);
+    if (root == shape.index.end()) return;
+    std::vector<std::pair<size_t, bool>> stack{{root->second, false}};  // task, its dependencies done
+    while (!stack.empty()) {
+      auto [i, deps_done] = stack.back();
+      stack.pop_back();
+      if (deps_done) {
+        decide(i);
+        continue;
+      }
+      if (visited[i]) continue;
+      visited[i] = 1;
+      if (!needs_dependencies(i)) continue;
+      stack.emplace_back(i, true);
+      const auto& deps = shape.tasks[i].dep_index;
+      for (auto d = deps.rbegin(); d != deps.rend(); ++d)
+        if (*d >= 0) stack.emplace_back(static_cast<size_t>(*d), false);
+    }
+  }
+
+  // The part of a task's turn before its dependencies are looked at. True when the task has
+  // no node yet and depends on others: they are executed first, then decide().
+  bool needs_dependencies(size_t i) {
+    const DagShape::Task& ti = shape.tasks[i];
+    const std::string& t = ti.name;
+    NodeStatus* n = node_at(i);
     if (ti.has_hooks && n && (phase_fulfilled(n->phase) || n->phase == phase::kRunning)) {
       Scope s = scope_for(t);
       s.vars["tasks." + t + ".status"] = n->phase;
       bool hooks_done = true;
-      Exec h = w.run_hooks(jget(tj, "hooks"), n->name, boundary, ctx, s.vars, &hooks_done);
+      Exec h = w.run_hooks(jget(list[i], "hooks"), n->name, boundary, ctx, s.vars, &hooks_done);
       if (!h.error.empty()) w.mark(n->name, phase::kError, h.error);
-      if (!hooks_done) return;
+      if (!hooks_done) return false;
     }
     if (n && phase_fulfilled(n->phase)) {
       exit_hook_done(t, *n);
-      return;
+      return false;
     }
     // A step that is waiting or running needs no substitution: its template is in its node.
     if (n && n->type == node_type::kPod) {
       w.existing_pod(*n, {boundary, on_exit, false, "", parallelism});
+      return false;
+    }
+    if (!ti.logic.empty() && !n) {
+      if (ti.parsed) return true;
+      error_node(t, task_node_name(t), "unable to evaluate expression '" + ti.logic + "': " + ti.parse_error);
+      return false;
+    }
+    run(t, n && n->type == node_type::kTaskGroup ? n : nullptr);
+    return false;
+  }
+
+  // A task without a node whose dependencies were executed: once they are all done, its
+  // depends logic says whether it runs or is Omitted.
+  void decide(size_t i) {
+    const DagShape::Task& ti = shape.tasks[i];
+    for (int d : ti.dep_index) {
+      NodeStatus* dn = d >= 0 ? node_at(static_cast<size_t>(d)) : nullptr;
+      if (!dn || !phase_fulfilled(dn->phase)) return;
+      if (shape.tasks[d].has_exit_hook && strictly_completed(dn->phase)) {
+        const NodeStatus* exit = w.node(dn->name + ".onExit");
+        if (!exit_hook_of(list[d]).is_null() && (!exit || !phase_fulfilled(exit->phase))) return;
+      }
+    }
+    bool go = ti.parsed->eval([&](const std::string& d) {
+      expr::TaskState s;
+      const NodeStatus* dn = task_node(d);
+      if (!dn) return s;
+      s.phase = dn->phase;
+      if (dn->type == node_type::kTaskGroup) {
+        s.is_loop_parent = true;
+        for (const auto& c : dn->children)
+          if (const NodeStatus* cn = w.get(c)) s.child_phases.push_back(cn->phase);
+      }
+      if (const Json* dj = task(d)) {
+        const Json& co = jget(*dj, "continueOn");
+        s.continue_on_error = co.is_object() && co.value("error", false);
+        s.continue_on_failed = co.is_object() && co.value("failed", false);
+      }
+      return s;
+    });
+    const std::string& t = ti.name;
+    if (!go) {
+      std::string node_name = task_node_name(t);
+      w.init_node(node_name, node_type::kSkipped, list[i], ctx.scope, boundary, phase::kOmitted,
+                  "omitted: depends condition not met");
+      connect(t, node_name, nullptr);
       return;
     }
-    NodeStatus* group = n && n->type == node_type::kTaskGroup ? n : nullptr;
-    if (!ti.logic.empty() && !n) {
-      if (!ti.parsed) {
-        error_node(t, node_name, "unable to evaluate expression '" + ti.logic + "': " + ti.parse_error);
-        return;
-      }
-      for (const auto& d : ti.deps) execute(d);
-      for (const auto& d : ti.deps) {
-        NodeStatus* dn = task_node(d);
-        if (!dn || !phase_fulfilled(dn->phase)) return;
-        const DagShape::Task* di = info(d);
-        if (di && di->has_exit_hook && strictly_completed(dn->phase)) {
-          const NodeStatus* exit = w.node(dn->name + ".onExit");
-          if (!exit_hook_of(*task(d)).is_null() && (!exit || !phase_fulfilled(exit->phase))) return;
-        }
-      }
-      bool go = ti.parsed->eval([&](const std::string& d) {
-        expr::TaskState s;
-        const NodeStatus* dn = task_node(d);
-        if (!dn) return s;
-        s.phase = dn->phase;
-        if (dn->type == node_type::kTaskGroup) {
-          s.is_loop_parent = true;
-          for (const auto& c : dn->children)
-            if (const NodeStatus* cn = w.get(c)) s.child_phases.push_back(cn->phase);
-        }
-        if (const Json* dj = task(d)) {
-          const Json& co = jget(*dj, "continueOn");
-          s.continue_on_error = co.is_object() && co.value("error", false);
-          s.continue_on_failed = co.is_object() && co.value("failed", false);
-        }
-        return s;
-      });
-      if (!go) {
-        w.init_node(node_name, node_type::kSkipped, tj, ctx.scope, boundary, phase::kOmitted,
-                    "omitted: depends condition not met");
-        connect(t, node_name, nullptr);
-        return;
-      }
-    }
+    run(t, nullptr);
+  }
 
+  // A task whose dependencies allow it: its node (or its loop's), and its template's turn.
+  void run(const std::string& t, NodeStatus* group) {
+    const Json& tj = *task(t);
+    std::string node_name = task_node_name(t);
     // Resolve references to the dependencies' outputs, then expand loops.
     Scope s = scope_for(t);
     Vars vars = w.globals();
@@ -459,11 +512,9 @@ Exec Planner::Walk::execute_dag(const std::string& name, const Json& tmpl, const
     if (opts.hooked) n->node_flag = {{"hooked", true}};
   }
   auto& shape = p_.dag_shapes_[name];
-  if (!shape) shape = make_shape(tmpl);
-  DagRun d{*this, name, n->id, tmpl, ctx, opts.on_exit, template_parallelism(tmpl), *shape, {}, {}};
-  const Json& list = jget(jget(tmpl, "dag"), "tasks");
-  if (list.is_array())
-    for (const auto& t : list) d.tasks[jstr(t, "name")] = &t;
+  if (!shape) shape = make_shape(tmpl, p_.spec_.name, name);
+  DagRun d{*this, name, n->id, tmpl, ctx, opts.on_exit, template_parallelism(tmpl), *shape,
+           jget(jget(tmpl, "dag"), "tasks")};
   std::vector<std::string> targets;
   std::string target = jstr(jget(tmpl, "dag"), "target");
   if (target.empty()) targets = shape->leaves;
@@ -487,11 +538,11 @@ Exec Planner::Walk::execute_dag(const std::string& name, const Json& tmpl, const
     return {mark(name, ph), ""};
   }
   Scope scope = create_scope(tmpl);
-  for (const auto& [tname, tj] : d.tasks) {
-    NodeStatus* tn = d.task_node(tname);
+  for (const auto& [tname, i] : d.shape.index) {
+    NodeStatus* tn = d.node_at(i);
     if (!tn) continue;
     d.add_task_to_scope(scope, tname, *tn);
-    add_skipped_outputs_to_scope(scope, "tasks", tname, *tn, *tj, ctx, false);
+    add_skipped_outputs_to_scope(scope, "tasks", tname, *tn, d.list[i], ctx, false);
     add_global_outputs(tn->outputs);
   }
   auto outputs = template_outputs_from_scope(tmpl, scope);

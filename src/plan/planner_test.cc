@@ -821,6 +821,25 @@ spec:
   EXPECT_EQ(sim.state().nodes.size(), 1002u);
 }
 
+// A long chain is walked without recursing once per task (a deep stack on the first walk),
+// and each task starts only after the one before it ended.
+TEST(PlannerScale, LongChainRunsTaskAfterTask) {
+  constexpr int kTasks = 500;
+  std::string yaml =
+      "metadata: {name: chain}\nspec:\n  entrypoint: main\n  templates:\n"
+      "  - name: noop\n    container: {image: alpine}\n  - name: main\n    dag:\n      tasks:\n";
+  for (int i = 0; i < kTasks; ++i) {
+    yaml += "      - {name: t" + std::to_string(i) + ", template: noop";
+    if (i > 0) yaml += ", dependencies: [t" + std::to_string(i - 1) + "]";
+    yaml += "}\n";
+  }
+  Sim sim(yaml, {});
+  sim.run(kTasks + 2);
+  EXPECT_EQ(sim.state().phase, "Succeeded");
+  ASSERT_EQ(sim.started.size(), static_cast<size_t>(kTasks));
+  for (int i = 0; i < kTasks; ++i) ASSERT_EQ(sim.started[i], "t" + std::to_string(i));
+}
+
 // Every Workflow among Argo's examples, with every step succeeding at once: the walk
 // must never fail, never get stuck, and always end the run.
 TEST(PlannerExamples, EveryArgoExampleWorkflowFinishes) {
