@@ -74,7 +74,7 @@ Json invocation_to_json(const StepInvocation& s) {
   Json j = {{"runUid", s.run_uid},     {"nodeId", s.node_id},     {"nodeName", s.node_name}, {"podName", s.pod_name},
             {"nodeDir", s.node_dir},   {"image", s.image},        {"command", s.command},
             {"env", env},              {"workingDir", s.working_dir}, {"mounts", mounts},
-            {"outputPaths", s.output_paths}, {"terminationGraceSeconds", s.termination_grace_seconds}};
+            {"outputPaths", s.output_paths}, {"outputFiles", s.output_files}, {"terminationGraceSeconds", s.termination_grace_seconds}};
   if (s.script) j["script"] = *s.script;
   if (s.deadline) j["deadline"] = format_rfc3339(*s.deadline);
   return j;
@@ -97,6 +97,7 @@ StepInvocation invocation_from_json(const Json& j) {
   if (at(j, "mounts").is_array())
     for (const auto& m : j["mounts"]) s.mounts.push_back({str(m, "path"), str(m, "hostPath"), m.value("readOnly", false)});
   s.output_paths = strings(at(j, "outputPaths"));
+  s.output_files = strings(at(j, "outputFiles"));
   WallTime t;
   if (!str(j, "deadline").empty() && parse_rfc3339(str(j, "deadline"), &t)) s.deadline = t;
   s.termination_grace_seconds = j.value("terminationGraceSeconds", 30);
@@ -231,7 +232,10 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
   const Json& outs = at(tmpl, "outputs");
   if (at(outs, "parameters").is_array())
     for (const auto& p : outs["parameters"])
-      if (!str(at(p, "valueFrom"), "path").empty()) inv.output_paths.push_back(str(p["valueFrom"], "path"));
+      if (!str(at(p, "valueFrom"), "path").empty()) {
+        inv.output_paths.push_back(str(p["valueFrom"], "path"));
+        inv.output_files.push_back(str(p["valueFrom"], "path"));
+      }
   if (at(outs, "artifacts").is_array())
     for (const auto& a : outs["artifacts"])
       if (!str(a, "path").empty()) inv.output_paths.push_back(str(a, "path"));

@@ -40,6 +40,7 @@ struct StepInvocation {
   std::optional<std::string> script;   // script source: written to a file whose path is appended to command
   std::vector<StepMount> mounts;       // input artifacts (already in node_dir), volumes
   std::vector<std::string> output_paths;  // paths (in the step's view) the engine will read after exit
+  std::vector<std::string> output_files;  // those of them that must be files (output parameters)
   std::optional<WallTime> deadline;    // the runner sends SIGTERM then SIGKILL after this
   int termination_grace_seconds = 30;
 };

@@ -186,6 +186,7 @@ StepSpec HostRunner::make_spec(const StepInvocation& step) const {
   spec.working_dir = step.working_dir;
   for (const auto& m : step.mounts) spec.mounts.push_back({m.path, m.host_path, m.read_only});
   spec.outputs = step.output_paths;
+  spec.output_files = step.output_files;
   spec.script = step.script.has_value();
   spec.private_view = options_.private_view;
   spec.token = new_token();
@@ -418,7 +419,7 @@ StepExit HostRunner::collect(const std::string& node_id, const Step& step) const
   } else {
     std::vector<MountSpec> mounts;
     for (const auto& m : inv.mounts) mounts.push_back({m.path, m.host_path, m.read_only});
-    e.output_host_paths = plan_view(dir, mounts, inv.output_paths, inv.script.has_value()).outputs;
+    e.output_host_paths = plan_view(dir, mounts, inv.output_paths, inv.script.has_value(), inv.output_files).outputs;
   }
   if (!ended) {
     e.kind = StepExit::Kind::kLost;

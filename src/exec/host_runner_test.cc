@@ -295,6 +295,32 @@ TEST_F(HostRunnerTest, TopLevelFileOutputIsPrivateAndMissingWhenNotWritten) {
   ::unlink("/tether-test-result.txt");
 }
 
+// Images start in "/", so Argo examples write "result.txt" and declare "/result.txt": a step
+// with outputs directly under "/" starts in the private directory holding them.
+TEST_F(HostRunnerTest, ARelativeWriteLandsOnATopLevelOutput) {
+  HostRunner r(options());
+  StepInvocation s = step("relative", {"sh", "-c", "printf heads > tether-test-rel.txt; pwd"});
+  s.output_paths = {"/tether-test-rel.txt"};
+  StepExit e = run_one(r, s);
+  ASSERT_EQ(e.exit_code, 0) << slurp(s.node_dir + "/main.log");
+  EXPECT_EQ(slurp(outputs(e)["/tether-test-rel.txt"]), "heads");
+  EXPECT_EQ(slurp(e.stdout_path), std::string(kRootWorkdir) + "\n");
+  EXPECT_EQ(slurp("/tether-test-rel.txt"), "");
+  ::unlink("/tether-test-rel.txt");
+}
+
+// An output parameter is a file even when its name has no dot (argosay echo x /output).
+TEST_F(HostRunnerTest, ATopLevelOutputParameterIsAFile) {
+  HostRunner r(options());
+  StepInvocation s = step("param-file", {"sh", "-c", "echo hello > /tether-test-output"});
+  s.output_paths = {"/tether-test-output"};
+  s.output_files = {"/tether-test-output"};
+  StepExit e = run_one(r, s);
+  ASSERT_EQ(e.exit_code, 0) << slurp(s.node_dir + "/main.log");
+  EXPECT_EQ(slurp(outputs(e)["/tether-test-output"]), "hello\n");
+  ::unlink("/tether-test-output");
+}
+
 TEST_F(HostRunnerTest, WithoutAPrivateViewPathsAreTheHostsOwn) {
   HostRunnerOptions o = options();
   o.private_view = false;  // what a host without namespaces gets
@@ -518,7 +544,7 @@ TEST_F(HostRunnerTest, AttachToANodeWhoseSupervisorNeverRanMakesItLostForever) {
 
   // The supervisor the crashed engine had spawned gets to run only now: it must refuse.
   std::string token = "t1";
-  std::ofstream(s.node_dir + "/spec") << encode_spec(StepSpec{"", {"touch", marker}, {"PATH=/bin:/usr/bin"}, "", {}, {}, false, true, token});
+  std::ofstream(s.node_dir + "/spec") << encode_spec(StepSpec{"", {"touch", marker}, {"PATH=/bin:/usr/bin"}, "", {}, {}, {}, false, true, token});
   EXPECT_EQ(run_supervisor(s.node_dir, token), 0);
   EXPECT_FALSE(exists(marker));
   EXPECT_FALSE(exists(s.node_dir + "/started"));

@@ -25,6 +25,7 @@ std::string encode_spec(const StepSpec& spec) {
     r.add("mount_ro", m.read_only ? 1 : 0);
   }
   for (const auto& o : spec.outputs) r.add("output", o);
+  for (const auto& o : spec.output_files) r.add("output_file", o);
   r.add("script", spec.script ? 1 : 0);
   r.add("private_view", spec.private_view ? 1 : 0);
   r.add("token", spec.token);
@@ -45,6 +46,7 @@ bool decode_spec(std::string_view text, StepSpec* out, std::string* why) {
     else if (k == "mount_host" && mount) mount->host_path = v;
     else if (k == "mount_ro" && mount) mount->read_only = v == "1";
     else if (k == "output") out->outputs.push_back(v);
+    else if (k == "output_file") out->output_files.push_back(v);
     else if (k == "script") out->script = v == "1";
     else if (k == "private_view") out->private_view = v == "1";
     else if (k == "token") out->token = v;
@@ -123,7 +125,8 @@ const Area* find_area(const std::vector<Area>& areas, const std::string& p) {
 }  // namespace
 
 ViewPlan plan_view(const std::string& node_dir, const std::vector<MountSpec>& mounts,
-                   const std::vector<std::string>& outputs, bool script) {
+                   const std::vector<std::string>& outputs, bool script,
+                   const std::vector<std::string>& output_files) {
   ViewPlan plan;
   std::vector<Area> areas;
   plan.binds.push_back({"/tmp", node_dir + "/" + node_file::kTmp, Bind::Kind::kMount, false});
@@ -149,8 +152,14 @@ ViewPlan plan_view(const std::string& node_dir, const std::vector<MountSpec>& mo
       std::string upper = outputs_dir + encode_name(parent) + "/upper";
       if (parent == "/") {
         host = upper + "/" + base_name(p);
-        plan.binds.push_back({p, host, Bind::Kind::kOutputTop, false});
+        bool file = false;
+        for (const auto& f : output_files) file = file || normalize_path(f) == p;
+        plan.binds.push_back({p, host, Bind::Kind::kOutputTop, false, file});
         areas.push_back({p, host});
+        if (plan.workdir != kRootWorkdir) {
+          plan.workdir = kRootWorkdir;
+          plan.binds.push_back({kRootWorkdir, upper, Bind::Kind::kOutputParent, false});
+        }
       } else {
         host = upper + "/" + base_name(p);
         plan.binds.push_back({parent, upper, Bind::Kind::kOutputParent, false});

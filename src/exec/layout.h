@@ -94,6 +94,7 @@ struct StepSpec {
   std::string working_dir;       // empty: /tmp of the view (node_dir/tmp without a view)
   std::vector<MountSpec> mounts;
   std::vector<std::string> outputs;
+  std::vector<std::string> output_files;  // outputs that are files whatever their name
   bool script = false;           // node_dir/script is appended to argv
   bool private_view = true;
   // Names this attempt. The supervisor gets it on its command line and runs the spec only if
@@ -120,16 +121,27 @@ struct Bind {
   std::string source;  // on the host
   Kind kind = Kind::kMount;
   bool read_only = false;
+  bool file = false;  // kOutputTop: known to be a file (an output parameter)
 };
 
 struct ViewPlan {
   std::vector<Bind> binds;  // in mount order: a parent before anything under it
   // For each requested output (as given): the host path it lands on.
   std::vector<std::pair<std::string, std::string>> outputs;
+  // The working directory when the step names none: /tmp, or kRootWorkdir when the step has
+  // outputs directly under "/".
+  std::string workdir = "/tmp";
 };
 
+// Where a step with outputs directly under "/" starts when it names no working directory:
+// the private directory that holds those outputs, bound here. An image's working directory
+// is usually "/", and such steps write "result.txt" meaning "/result.txt"; the host's own "/"
+// is no place for a step's files.
+inline constexpr const char* kRootWorkdir = "/argo/workdir";
+
 ViewPlan plan_view(const std::string& node_dir, const std::vector<MountSpec>& mounts,
-                   const std::vector<std::string>& outputs, bool script);
+                   const std::vector<std::string>& outputs, bool script,
+                   const std::vector<std::string>& output_files = {});
 
 // Without a private view every path is the host's own.
 std::vector<std::pair<std::string, std::string>> shared_view_outputs(const std::vector<std::string>& outputs);

@@ -91,7 +91,11 @@ TEST(Layout, MapsOutputsToPrivatePlaces) {
   EXPECT_EQ(out["/mnt/out/y/"], "/n/outputs/%2Fmnt%2Fout/upper/y");  // shares /mnt/out's bind
   EXPECT_EQ(out["/vol/a/b"], "/host/vol/a/b");
   EXPECT_EQ(out["/result.txt"], "/n/outputs/%2F/upper/result.txt");
-  EXPECT_EQ(targets_of(plan), (std::vector<std::string>{"/tmp", "/result.txt", "/workspace", "/vol", "/mnt/out"}));
+  // A step with an output directly under "/" starts in the directory that holds it.
+  EXPECT_EQ(targets_of(plan),
+            (std::vector<std::string>{"/tmp", "/result.txt", "/workspace", "/vol", kRootWorkdir, "/mnt/out"}));
+  EXPECT_EQ(plan.workdir, kRootWorkdir);
+  EXPECT_EQ(plan_view("/n", {}, {"/tmp/x", "/a/b"}, false).workdir, "/tmp");
 }
 
 TEST(Layout, NestedOutputLandsInsideItsDirectoryOutput) {

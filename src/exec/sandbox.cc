@@ -119,9 +119,9 @@ class Child {
     return true;
   }
 
-  void enter_working_dir(bool private_view) {
+  void enter_working_dir(bool private_view, const std::string& view_default) {
     std::string dir = spec_.working_dir;
-    if (dir.empty()) dir = private_view ? "/tmp" : node_dir_ + "/" + node_file::kTmp;
+    if (dir.empty()) dir = private_view ? view_default : node_dir_ + "/" + node_file::kTmp;
     // Container runtimes create a missing working directory; so do we.
     if (::chdir(dir.c_str()) != 0 && !(errno == ENOENT && mkdir_p(dir) && ::chdir(dir.c_str()) == 0))
       fail("working directory " + quoted(dir) + ": " + errno_text());
@@ -209,8 +209,11 @@ class Child {
   // created with an mtime of 0 so that remove_unwritten_placeholders can tell it was never written.
   void make_top_level_output(const Bind& b) {
     struct stat st;
-    bool dir = ::stat(b.target.c_str(), &st) == 0 ? S_ISDIR(st.st_mode)
-                                                   : base_name(b.target).find('.') == std::string::npos;
+    bool host_has = ::stat(b.target.c_str(), &st) == 0;
+    if (b.file && host_has && S_ISDIR(st.st_mode))
+      fail("the output file " + quoted(b.target) + " cannot be mounted: the host has a directory there (an empty one "
+           "is a mount point left by a step that wrote a directory there; remove it)");
+    bool dir = !b.file && (host_has ? S_ISDIR(st.st_mode) : base_name(b.target).find('.') == std::string::npos);
     if (!mkdir_p(dir ? b.source : parent_path(b.source))) fail("cannot create " + quoted(b.source) + ": " + errno_text());
     if (dir) return;
     int fd = ::open(b.source.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -276,7 +279,7 @@ void run_step_child(const std::string& node_dir, const StepSpec& spec, const Vie
     write_all(2, "tether: warning: namespaces are unavailable here, so this step runs without a private "
                  "filesystem view: /tmp, mounts and outputs are the host's own paths\n");
   }
-  child.enter_working_dir(private_view);
+  child.enter_working_dir(private_view, plan.workdir);
   child.exec(private_view);
 }
 

@@ -175,7 +175,7 @@ class Supervisor {
       complain("the step spec is for another attempt; not starting it");
       return 0;
     }
-    plan_ = plan_view(dir_, spec_.mounts, spec_.outputs, spec_.script);
+    plan_ = plan_view(dir_, spec_.mounts, spec_.outputs, spec_.script, spec_.output_files);
     if (::mkdir(path(node_file::kTmp).c_str(), 01777) != 0 && errno != EEXIST)
       return record_start_failure("cannot create " + path(node_file::kTmp) + ": " + std::strerror(errno));
     if (!open_files()) return record_start_failure("cannot open the log files in " + dir_ + ": " + std::strerror(errno));

@@ -886,6 +886,9 @@ Exec Planner::Walk::run_on_exit(const Json& hook, NodeStatus& parent, const std:
       for (const auto& p : params)
         s.vars[ref_prefix + "." + ref_name + ".outputs.parameters." + jstr(p, "name")] = value_text(jget(p, "value"));
     if (src->outputs.contains("result")) s.vars[ref_prefix + "." + ref_name + ".outputs.result"] = src->outputs["result"];
+    const Json& arts = jget(src->outputs, "artifacts");
+    if (arts.is_array())
+      for (const auto& a : arts) s.artifacts[ref_prefix + "." + ref_name + ".outputs.artifacts." + jstr(a, "name")] = a;
   }
   Json args = jget(hook, "arguments");
   if (args.is_object()) {
