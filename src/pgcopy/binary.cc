@@ -184,6 +184,9 @@ bool BinaryEncoder::encode(std::string_view csv, std::string* out) const {
 // One CSV record (PostgreSQL's CopyReadAttributesCSV rules) to one binary tuple.
 bool BinaryEncoder::encode_record(const char*& p, const char* end, std::string* out, std::string* scratch) const {
   const auto& stops = stops_;
+  // "\." alone on a line ends PostgreSQL's CSV data: the server would stop there, so such a
+  // batch goes the text way, where the server decides as it does for psql.
+  if (end - p >= 3 && p[0] == '\\' && p[1] == '.' && (p[2] == '\n' || p[2] == '\r')) return false;
   put_be(out, kinds_.size(), 2);
   for (size_t col = 0; col < kinds_.size(); ++col) {
     scratch->clear();

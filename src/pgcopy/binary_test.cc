@@ -65,6 +65,10 @@ TEST(BinaryEncoder, LeavesAnythingUnusualToTheServer) {
   EXPECT_EQ(out.substr(kHeader.size()), be(2, 2) + be(2, 4) + be(1, 2) + be(3, 4) + "a,b" + kTrailer);
   for (const char* bad : {"32768,x\n", " 1,x\n", "1,x,y\n", "1\n", "1,x\r\n", "+1,x\n", "0x1,x\n", "\"1,x\n"})
     EXPECT_FALSE(enc.encode(bad, &out)) << bad;
+  // The end-of-data marker: PostgreSQL stops reading there, so the encoder must not load it.
+  BinaryEncoder text({ColumnKind::kText}, ',', '"', '"', "");
+  for (const char* marker : {"\\.\n", "a\n\\.\n", "a\n\\.\r\n"}) EXPECT_FALSE(text.encode(marker, &out)) << marker;
+  EXPECT_TRUE(text.encode("\\.x\n\"\\.\"\n", &out));
 }
 
 }  // namespace
