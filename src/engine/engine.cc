@@ -238,14 +238,23 @@ Status Engine::commit_turn() {
   return ok_status();
 }
 
+// What is left uncommitted here comes from start_leaves(): steps now Running with their
+// handles. Their intent is on disk already, so they need no turn of their own; they go out
+// with the next turn, which a short step's end brings soon (one commit, one sync per step,
+// instead of two), and at the latest after kStartsCommittedWithin, so that `get` shows them
+// Running.
 void Engine::wait_for_events(std::chrono::milliseconds max_wait) {
-  bool busy = !to_start_.empty();
-  for (auto& [uid, run] : runs_) busy = busy || !run->state.changed.empty() || run->state.run_changed;
+  constexpr std::chrono::milliseconds kStartsCommittedWithin{50};
+  bool busy = !to_start_.empty() || start_failed_;
+  start_failed_ = false;
+  bool uncommitted = false;
+  for (auto& [uid, run] : runs_) uncommitted = uncommitted || !run->state.changed.empty() || run->state.run_changed;
   {
     std::lock_guard<std::mutex> lock(mu_);
     busy = busy || !inbox_.empty() || shutdown_;
   }
   auto timeout = busy ? std::chrono::milliseconds(0) : max_wait;
+  if (uncommitted) timeout = std::min(timeout, kStartsCommittedWithin);
   if (auto t = next_timer()) {
     auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*t - clock_.now());
     timeout = std::max(std::chrono::milliseconds(0), std::min(timeout, until + std::chrono::milliseconds(1)));

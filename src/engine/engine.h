@@ -164,6 +164,7 @@ class Engine {
   Batch batch_;                         // what this turn changed besides nodes and runs
   std::map<std::string, std::optional<WallTime>> timers_;  // run uid -> planner wake time
   std::optional<WallTime> idle_since_;
+  bool start_failed_ = false;  // a leaf of this turn could not start: plan again at once
 
   std::mutex mu_;  // guards inbox_ and shutdown_
   std::vector<Command> inbox_;

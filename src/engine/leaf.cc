@@ -323,6 +323,7 @@ void Engine::start_leaves() {
       r.message = msg;
       r.started_at = r.finished_at = clock_.now();
       run.planner->finish_leaf(s.node_id, r);
+      start_failed_ = true;
     };
     if (auto st = stage_inputs(run, node, inv); !st.ok()) {
       fail(st.error().message);
