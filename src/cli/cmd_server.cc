@@ -9,6 +9,7 @@
 #include <future>
 #include <thread>
 
+#include "base/crash_point.h"
 #include "base/log.h"
 #include "cli/command.h"
 #include "cli/home.h"
@@ -105,7 +106,12 @@ int run_server(const ServerArgs& a) {
   auto store = store::SqliteStore::open(home->db(), store::SqliteStore::Mode::kWriter, sopts);
   if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
   exec::HostRunner runner;
-  artifacts::LocalRepo repo(home->artifacts());
+  artifacts::RepoOptions ropts;
+  ropts.on_save_progress = [](uint64_t) {
+    crash_point("artifact-save");
+    return ok_status();
+  };
+  artifacts::LocalRepo repo(home->artifacts(), std::move(ropts));
   engine::EngineOptions eopts;
   eopts.home = home->root;
   if (a.idle_exit > 0) eopts.idle_exit = std::chrono::milliseconds(a.idle_exit * 1000);

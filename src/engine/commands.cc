@@ -84,6 +84,9 @@ std::unique_ptr<Engine::ActiveRun> Engine::make_active(RunRecord record, plan::R
                              ? run->planner->spec().workflow["spec"].value("shutdown", Json(""))
                              : Json("");
   if (shutdown.is_string() && !shutdown.get<std::string>().empty()) run->planner->shutdown(shutdown.get<std::string>());
+  const Json& wf = run->planner->spec().workflow;
+  if (auto sp = wf.find("spec"); sp != wf.end() && sp->is_object())
+    if (auto su = sp->find("suspend"); su != sp->end() && su->is_boolean()) run->suspended = su->get<bool>();
   return run;
 }
 
@@ -145,10 +148,7 @@ Engine::ActiveRun* Engine::find_active(const RunRef& ref) {
 // running steps get SIGTERM, the runner escalates to SIGKILL after their grace period.
 void Engine::shutdown_run(ActiveRun& run, const std::string& strategy) {
   run.planner->shutdown(strategy);
-  Json wf = run.planner->spec().workflow;
-  wf["spec"]["shutdown"] = strategy;
-  run.record.workflow = wf;
-  run.state.run_changed = true;
+  store_control_fields(run);
   for (const auto& id : run.running) runner_.signal(id, SIGTERM);
 }
 
@@ -183,14 +183,21 @@ void Engine::apply(Delete& c) {
   reply_later(std::move(c.reply), ok_status());
 }
 
+// Argo's suspend: spec.suspend is set (so it survives a restart), steps already running
+// go on, nothing new starts until resume.
 void Engine::apply(Suspend& c) {
-  reply_later(std::move(c.reply),
-              Error(ErrorCode::kConflict, "suspending a running workflow is not supported by tether yet"));
+  ActiveRun* run = find_active(c.run);
+  if (!run) return reply_later(std::move(c.reply), not_found("workflow " + c.run.name + " is not running"));
+  set_suspended(*run, true);
+  reply_later(std::move(c.reply), ok_status());
 }
 
+// Resume clears spec.suspend and ends suspend nodes (a suspend template without a
+// duration waits for this).
 void Engine::apply(Resume& c) {
   ActiveRun* run = find_active(c.run);
   if (!run) return reply_later(std::move(c.reply), not_found("workflow " + c.run.name + " is not running"));
+  set_suspended(*run, false);
   for (auto& [id, n] : run->state.nodes) {
     if (n.type != node_type::kSuspend || phase_fulfilled(n.phase)) continue;
     n.phase = phase::kSucceeded;
@@ -198,6 +205,23 @@ void Engine::apply(Resume& c) {
     run->state.changed.insert(id);
   }
   reply_later(std::move(c.reply), ok_status());
+}
+
+void Engine::set_suspended(ActiveRun& run, bool suspended) {
+  run.suspended = suspended;
+  store_control_fields(run);
+}
+
+// The stored Workflow object carries what control commands set (spec.shutdown,
+// spec.suspend), as Argo's does, so a restarted engine keeps them.
+void Engine::store_control_fields(ActiveRun& run) {
+  Json wf = run.planner->spec().workflow;
+  Json& spec = wf["spec"];
+  if (!run.planner->shutdown_strategy().empty()) spec["shutdown"] = run.planner->shutdown_strategy();
+  if (run.suspended) spec["suspend"] = true;
+  else spec.erase("suspend");
+  run.record.workflow = wf;
+  run.state.run_changed = true;
 }
 
 void Engine::apply(Retry& c) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 
+#include "base/crash_point.h"
 #include "base/log.h"
 
 namespace tether::engine {
@@ -69,6 +70,7 @@ Status Engine::run_once(std::chrono::milliseconds max_wait) {
   apply_commands();
   plan_runs();
   TRY_STATUS(commit_turn());
+  if (!to_start_.empty()) crash_point("after-intent");
   start_leaves();
   wait_for_events(max_wait);
   collect_exits();
@@ -131,6 +133,7 @@ void Engine::plan_runs() {
       size_t active = running_leaves(run->state);
       bool decided = false;
       for (const auto& id : turn->ready) {
+        if (run->suspended) break;
         if (limit > 0 && active >= static_cast<size_t>(limit)) break;
         if (options_.max_parallel_steps > 0 && total_running >= static_cast<size_t>(options_.max_parallel_steps)) break;
         plan::NodeStatus& node = run->state.nodes.at(id);
@@ -254,6 +257,8 @@ void Engine::wait_for_events(std::chrono::milliseconds max_wait) {
     busy = busy || !inbox_.empty() || shutdown_;
   }
   auto timeout = busy ? std::chrono::milliseconds(0) : max_wait;
+  for (const auto& [uid, w] : timers_)
+    if (w && *w > clock_.now()) crash_point("retry-backoff");
   if (uncommitted) timeout = std::min(timeout, kStartsCommittedWithin);
   if (auto t = next_timer()) {
     auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*t - clock_.now());
@@ -279,12 +284,25 @@ std::optional<WallTime> Engine::next_timer() const {
 
 // Records the end of every step the runner reports.
 void Engine::collect_exits() {
-  for (const StepExit& exit : runner_.poll()) {
+  std::vector<StepExit> exits = runner_.poll();
+  if (!exits.empty()) crash_point("after-exit");
+  for (const StepExit& exit : exits) {
     for (auto& [uid, run] : runs_) {
       if (!run->running.count(exit.node_id)) continue;
       run->running.erase(exit.node_id);
       auto it = run->state.nodes.find(exit.node_id);
       if (it == run->state.nodes.end()) break;
+      if (exit.kind == StepExit::Kind::kNotStarted) {
+        // Its intent was committed by an engine that died before the step ran; the runner
+        // has made sure that start can never happen now, so this one is the first.
+        plan::NodeStatus& n = it->second;
+        for (const char* key : {"intent", "handle", "invocation", "nodeDir"}) n.engine.erase(key);
+        n.phase = phase::kPending;
+        n.started_at.reset();
+        run->state.changed.insert(n.id);
+        log::info("run {}: step {} never started before the restart; starting it", run->record.name, n.name);
+        break;
+      }
       plan::LeafResult r = read_exit(*run, it->second, exit);
       const std::string& strategy = run->planner->shutdown_strategy();
       if (!strategy.empty() && !(r.kind == plan::LeafResult::Kind::kExited && r.exit_code == 0)) {

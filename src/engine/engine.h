@@ -112,6 +112,7 @@ class Engine {
     // kept out of the store because values may come from Secrets.
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> start_env;
     bool finished = false;
+    bool suspended = false;  // spec.suspend: nothing new starts
   };
   struct PendingStart {
     std::string run_uid;
@@ -141,6 +142,8 @@ class Engine {
   Status shutdown_active(const RunRef& ref, const std::string& strategy);
   void reply_later(std::function<void(Status)> fn, Status status);
   void shutdown_run(ActiveRun& run, const std::string& strategy);
+  void set_suspended(ActiveRun& run, bool suspended);
+  void store_control_fields(ActiveRun& run);
 
   // Leaves (leaf.cc).
   Result<StepInvocation> build_invocation(ActiveRun& run, plan::NodeStatus& node);

@@ -31,6 +31,16 @@ class EngineTest : public ::testing::Test {
 
   void use_table(std::vector<FakeStep> table) { runner_ = std::make_unique<testlib::FakeRunner>(clock_, table); }
 
+  // A restart on a machine where no step of the crashed engine is known to the runner:
+  // either they provably never started, or their supervisors died with them.
+  void recover_with_a_new_runner(bool steps_died) {
+    use_table({});
+    runner_->unknown_steps_died = steps_died;
+    auto engine = make_engine();
+    ASSERT_TRUE(engine->recover().ok());
+    drive(*engine);
+  }
+
   std::unique_ptr<Engine> make_engine(EngineOptions opts = {}) {
     if (!runner_) use_table({});
     opts.home = home_;
@@ -289,7 +299,7 @@ TEST_F(EngineTest, RecoverAfterACrashNeverStartsARecordedStepTwice) {
   EXPECT_EQ(runner_->started_names().size(), 5u);
 }
 
-TEST_F(EngineTest, IntentWithoutStartIsLostAfterACrash) {
+TEST_F(EngineTest, IntentWithoutStartIsStartedAfreshAfterACrash) {
   auto first = make_engine();
   RunRecord rec = submit(*first, kLinear);
   // The submit turn committed the first leaf's intent and started it; commit its handle,
@@ -298,11 +308,19 @@ TEST_F(EngineTest, IntentWithoutStartIsLostAfterACrash) {
   NodeStatus one = ns.at(rec.name + "[0].one");
   ASSERT_EQ(one.engine["intent"], true);
   first.reset();
-  // A fresh runner knows nothing of the step: its start cannot be proven.
-  use_table({});
-  auto second = make_engine();
-  ASSERT_TRUE(second->recover().ok());
-  drive(*second);
+  // A fresh runner knows nothing of the step: it provably never ran, so it starts now.
+  ASSERT_NO_FATAL_FAILURE(recover_with_a_new_runner(/*steps_died=*/false));
+  auto after = nodes(rec.uid);
+  EXPECT_EQ(after.at(rec.name + "[0].one").phase, "Succeeded");
+  EXPECT_EQ(runner_->starts(rec.name + "[0].one"), 1);
+  EXPECT_EQ(run_record(rec.name).phase, "Succeeded");
+}
+
+TEST_F(EngineTest, StepThatMayHaveRunButWhoseEndIsUnknownIsLost) {
+  auto first = make_engine();
+  RunRecord rec = submit(*first, kLinear);
+  first.reset();
+  ASSERT_NO_FATAL_FAILURE(recover_with_a_new_runner(/*steps_died=*/true));
   auto after = nodes(rec.uid);
   EXPECT_EQ(after.at(rec.name + "[0].one").phase, "Error");
   EXPECT_EQ(after.at(rec.name + "[0].one").message, "lost");
@@ -323,10 +341,7 @@ spec:
   auto first = make_engine();
   RunRecord rec = submit(*first, wf);
   first.reset();
-  use_table({});
-  auto second = make_engine();
-  ASSERT_TRUE(second->recover().ok());
-  drive(*second);
+  ASSERT_NO_FATAL_FAILURE(recover_with_a_new_runner(/*steps_died=*/true));
   auto ns = nodes(rec.uid);
   EXPECT_EQ(ns.at("lost(0)").phase, "Error");
   EXPECT_EQ(ns.at("lost(1)").phase, "Succeeded");

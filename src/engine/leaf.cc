@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/crash_point.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "engine/engine.h"
@@ -247,7 +248,10 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
     WallTime t = now + std::chrono::microseconds(static_cast<int64_t>(*secs * 1e6));
     if (!inv.deadline || t < *inv.deadline) inv.deadline = t;
   }
-  if (auto secs = seconds_of(at(run.planner->exec_spec(), "activeDeadlineSeconds")); secs && run.state.started_at) {
+  // Exit handlers run after the workflow's deadline, as Argo exempts their pods.
+  bool on_exit = at(node.engine, "onExit").is_boolean();
+  if (auto secs = seconds_of(at(run.planner->exec_spec(), "activeDeadlineSeconds"));
+      secs && run.state.started_at && !on_exit) {
     WallTime wf_deadline = *run.state.started_at + std::chrono::seconds(*secs);
     if (!inv.deadline || wf_deadline < *inv.deadline) inv.deadline = wf_deadline;
   }
@@ -334,6 +338,8 @@ void Engine::start_leaves() {
       fail(handle.error().message);
       continue;
     }
+    crash_point("after-spawn");
+    if (at(node.engine, "onExit").is_boolean()) crash_point("exit-handler");
     node.engine["handle"] = *handle;
     run.planner->start_leaf(s.node_id, clock_.now());
     run.running.insert(s.node_id);

@@ -7,8 +7,10 @@
 //  - A step outlives the engine: it runs in its own session under a supervisor that
 //    records the exit status in node_dir, so a new engine can attach() to it or collect
 //    the status of a step that ended while no engine was running.
-//  - attach() on a node whose start cannot be proven (no supervisor ever ran, or it died
-//    with the step) reports the step as kLost, and guarantees it will never run later.
+//  - attach() guarantees that a step it does not adopt will never run later. It reports
+//    kNotStarted when the step provably never started (the engine then starts it as if
+//    for the first time), and kLost when its start cannot be ruled out but its end is
+//    unknown (its supervisor died with it).
 #pragma once
 
 #include <optional>
@@ -51,6 +53,7 @@ struct StepExit {
     kStartFailed,  // the step could not be started (missing command, bad working dir...)
     kLost,         // its start cannot be proven or its supervisor died with it
     kDeadline,     // killed because its deadline passed
+    kNotStarted,   // attach(): provably never started, and now never will: start it afresh
   };
   std::string node_id;
   Kind kind = Kind::kExited;

@@ -112,7 +112,8 @@ Status prepare_attempt(const std::string& dir, const StepSpec& spec, const std::
     return io_error("cannot write " + dir + "/" + node_file::kScript);
   if (!write_file_replace(dir + "/" + node_file::kSpec, encode_spec(spec)))
     return io_error("cannot write " + dir + "/" + node_file::kSpec);
-  for (const char* name : {node_file::kExit, node_file::kStarted, node_file::kDeadline, node_file::kAbandoned})
+  for (const char* name : {node_file::kExit, node_file::kStarted, node_file::kDeadline, node_file::kAbandoned,
+                           node_file::kLaunching})
     if (::unlink((dir + "/" + name).c_str()) != 0 && errno != ENOENT) return io_error("cannot remove " + dir + "/" + name);
   return ok_status();
 }
@@ -276,7 +277,9 @@ void HostRunner::track(const StepInvocation& step, UniqueFd pidfd, pid_t pid) {
 //    ever locked (the engine died before storing the handle), or it died with the step.
 //    Writing `abandoned` while holding the lock means a supervisor that only now gets the
 //    lock sees it and exits without running anything; a step left running by a dead
-//    supervisor is killed. Either way it is reported lost, and it will never run.
+//    supervisor is killed. Either way it will never run: if no supervisor got as far as
+//    `launching`, the step provably never started and is reported not started (the engine
+//    starts it afresh); otherwise it is reported lost.
 Status HostRunner::attach(const std::string& node_id, const std::string& node_dir, const std::string& handle,
                           const StepInvocation& step) {
   if (steps_.count(node_id)) return ok_status();
@@ -293,7 +296,13 @@ Status HostRunner::attach(const std::string& node_id, const std::string& node_di
   const std::string& lock_path = node_dir;
   UniqueFd lock(open_node_lock(node_dir));
   if (!lock.valid() && errno != ENOENT) return io_error("cannot open " + lock_path);
-  if (!lock.valid()) return report(collect(node_id, probe));  // no node directory: never started
+  auto not_started = [&] {
+    StepExit e;
+    e.node_id = node_id;
+    e.kind = StepExit::Kind::kNotStarted;
+    return report(std::move(e));
+  };
+  if (!lock.valid()) return not_started();  // no node directory: start() was never called
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (::flock(lock.get(), LOCK_EX | LOCK_NB) == 0) {
       bool ended = exists(node_dir + "/" + node_file::kExit);
@@ -301,6 +310,7 @@ Status HostRunner::attach(const std::string& node_id, const std::string& node_di
       if (!ended) {
         if (!write_file_replace(node_dir + "/" + node_file::kAbandoned, "abandoned by the engine\n"))
           return io_error("cannot write " + node_dir + "/" + node_file::kAbandoned);
+        if (!exists(node_dir + "/" + node_file::kLaunching)) return not_started();
         ProcessId orphan = from_started(node_dir, "step");
         if (orphan.pid > 0 && proc_start_time(orphan.pid) == orphan.start_time) ::kill(-orphan.pid, SIGKILL);
       }

@@ -531,15 +531,16 @@ TEST_F(HostRunnerTest, AttachToAStepThatEndedMeanwhile) {
   EXPECT_EQ(outputs(done[0])["/tmp/x"], s.node_dir + "/tmp/x");
 }
 
-TEST_F(HostRunnerTest, AttachToANodeWhoseSupervisorNeverRanMakesItLostForever) {
+// The engine died after committing the intent, before (or just after) spawning the
+// supervisor: the step never ran, and the late supervisor must never run it.
+TEST_F(HostRunnerTest, AttachToANodeWhoseSupervisorNeverRanReportsNotStartedAndBlocksIt) {
   std::string marker = root_ + "/ran";
   StepInvocation s = step("never", {"touch", marker});
   HostRunner runner(options());
   ASSERT_TRUE(runner.attach(s.node_id, s.node_dir, "", s).ok());
   auto done = run_all(runner, 1);
   ASSERT_EQ(done.size(), 1u);
-  EXPECT_EQ(done[0].kind, StepExit::Kind::kLost);
-  EXPECT_EQ(done[0].message, "lost");
+  EXPECT_EQ(done[0].kind, StepExit::Kind::kNotStarted);
   EXPECT_TRUE(exists(s.node_dir + "/abandoned"));
 
   // The supervisor the crashed engine had spawned gets to run only now: it must refuse.

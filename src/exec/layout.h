@@ -47,6 +47,9 @@ inline constexpr const char* kSpec = "spec";
 inline constexpr const char* kStarted = "started";
 inline constexpr const char* kExit = "exit";
 inline constexpr const char* kAbandoned = "abandoned";
+// Written by the supervisor, under the node's lock, just before it starts the step: once the
+// lock is free, its absence proves the step never ran, so an engine may start it afresh.
+inline constexpr const char* kLaunching = "launching";
 inline constexpr const char* kDeadline = "deadline";
 inline constexpr const char* kLog = "main.log";
 inline constexpr const char* kStdout = "stdout";

@@ -117,6 +117,7 @@ class Planner {
   // are failed with Argo's message; running ones are left to the engine to signal.
   void shutdown(const std::string& strategy);
   const std::string& shutdown_strategy() const { return shutdown_; }
+  bool deadline_exceeded() const { return deadline_exceeded_; }
 
   // The workflow's effective spec (workflowTemplateRef merged) and entrypoint.
   const Json& exec_spec() const { return exec_spec_; }
@@ -137,6 +138,9 @@ class Planner {
   bool prepared_ = false;
   Status prepare_status_;
   std::string shutdown_;
+  // spec.activeDeadlineSeconds has passed, measured from the stored start of the run, so a
+  // restarted engine sees an overdue run at once.
+  bool deadline_exceeded_ = false;
   bool capture_result_ = true;
   std::map<std::string, Json> ref_cache_;  // spec of each (Cluster)WorkflowTemplate used, by scope
   // What a DAG node's tasks depend on and reference never changes during a run; parsed once

@@ -637,6 +637,41 @@ TEST(Planner, ExitHandlerSeesWorkflowStatus) {
   EXPECT_EQ(sim.state().message, "main: Error (exit code 1)");
 }
 
+// The workflow's activeDeadlineSeconds counts from the run's stored start: once it has
+// passed, nothing new starts (Argo's "Step exceeded its deadline") but the exit handler runs.
+TEST(Planner, WorkflowDeadlineStopsNewStepsButNotTheExitHandler) {
+  Sim sim(R"Y(
+metadata: {name: dl}
+spec:
+  entrypoint: main
+  activeDeadlineSeconds: 3
+  onExit: bye
+  templates:
+  - name: main
+    steps:
+    - - {name: a, template: t}
+    - - {name: b, template: t}
+    - - {name: c, template: t}
+    - - {name: d, template: t}
+    - - {name: e, template: t}
+  - name: t
+    container: {image: alpine}
+  - name: bye
+    container: {image: alpine}
+)Y",
+          {});
+  sim.run();
+  // The simulation jumps to the deadline, the run's next wake time, after the first step.
+  EXPECT_EQ(sim.node("dl[0].a").phase, "Succeeded");
+  const auto& late = sim.node("dl[1].b");
+  EXPECT_EQ(late.phase, "Failed");
+  EXPECT_EQ(late.message, "Step exceeded its deadline");
+  EXPECT_FALSE(sim.has("dl[2].c"));
+  EXPECT_EQ(sim.node("dl.onExit").phase, "Succeeded");
+  EXPECT_EQ(sim.state().phase, "Failed");
+  EXPECT_EQ(sim.started, (std::vector<std::string>{"a", "dl.onExit"}));
+}
+
 TEST(Planner, FailedExitHandlerFailsASucceededWorkflow) {
   Sim sim(kExit, {{"ex.onExit", 4}});
   sim.run();

@@ -37,6 +37,15 @@ const Json& Planner::leaf_template(const NodeStatus& n) {
 
 namespace {
 
+int int_of(const Json& v, int fallback) {
+  if (v.is_number_integer()) return v.get<int>();
+  if (!v.is_string()) return fallback;
+  const std::string s = v.get<std::string>();
+  char* end = nullptr;
+  long x = std::strtol(s.c_str(), &end, 10);
+  return !s.empty() && end && *end == '\0' ? static_cast<int>(x) : fallback;
+}
+
 // Argo merges a WorkflowTemplate referenced by spec.workflowTemplateRef under the
 // workflow's own spec: the workflow's fields win, arguments are merged by name.
 Json merge_arguments(const Json& base, const Json& over) {
@@ -204,6 +213,11 @@ Result<Turn> Planner::Walk::run() {
   if (!p_.prepare_status_.ok()) {
     finish("Error", p_.prepare_status_.error().str());
     return turn_;
+  }
+  if (auto secs = int_of(jget(p_.exec_spec_, "activeDeadlineSeconds"), 0); secs > 0 && st.started_at) {
+    WallTime deadline = *st.started_at + std::chrono::seconds(secs);
+    if (now_ >= deadline) p_.deadline_exceeded_ = true;
+    else if (!turn_.wake_at || deadline < *turn_.wake_at) turn_.wake_at = deadline;
   }
 
   TmplCtx ctx{&p_.exec_spec_, "local/" + wf};
@@ -524,19 +538,6 @@ Result<std::pair<Json, TmplCtx>> Planner::Walk::resolve_template(const Json& hol
   return std::make_pair(*t, ctx);
 }
 
-namespace {
-
-int int_of(const Json& v, int fallback) {
-  if (v.is_number_integer()) return v.get<int>();
-  if (!v.is_string()) return fallback;
-  const std::string s = v.get<std::string>();
-  char* end = nullptr;
-  long x = std::strtol(s.c_str(), &end, 10);
-  return !s.empty() && end && *end == '\0' ? static_cast<int>(x) : fallback;
-}
-
-}  // namespace
-
 Exec Planner::Walk::execute_template(const std::string& name, const Json& holder, const Json& args,
                                      const TmplCtx& ctx, const ExecOpts& opts) {
   NodeStatus* existing = node(name);
@@ -653,7 +654,7 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
         return {r, ""};
       }
       if (shutting_down()) {
-        return {mark(rname, last_phase, "Stopped with strategy '" + p_.shutdown_ + "'"), ""};
+        return {mark(rname, last_phase, stop_message()), ""};
       }
       std::string policy = jstr(retry, "retryPolicy");
       if (policy.empty()) policy = "OnFailure";
@@ -737,9 +738,10 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
                    {"podName", pod_name(p_.spec_.name, attempt_name, tname)},
                    {"captureResult", p_.capture_result_}};
       // Argo's shutdown: Stop still runs exit handlers; Terminate runs nothing new.
-      if (shutting_down() && !(p_.shutdown_ == "Stop" && opts.on_exit)) {
+      if (opts.on_exit) n->engine["onExit"] = true;
+      if (shutting_down() && !(exit_handlers_run() && opts.on_exit)) {
         n->phase = phase::kFailed;
-        n->message = "Stopped with strategy '" + p_.shutdown_ + "'";
+        n->message = stop_message();
         n->finished_at = now_;
       }
     }
@@ -771,7 +773,7 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
     std::string dur = value_text(jget(jget(ptmpl, "suspend"), "duration"));
     if (jget(jget(ptmpl, "suspend"), "duration").is_null()) dur.clear();
     if (shutting_down()) {
-      mark(attempt_name, phase::kFailed, "Stopped with strategy '" + p_.shutdown_ + "'");
+      mark(attempt_name, phase::kFailed, stop_message());
     } else if (!dur.empty()) {
       auto secs = parse_duration_seconds(dur);
       if (!secs) {
@@ -814,8 +816,8 @@ Exec Planner::Walk::execute_body(const std::string& name, const ProcessedTemplat
 Exec Planner::Walk::existing_pod(NodeStatus& n, const ExecOpts& opts) {
   bool started = jget(n.engine, "intent").is_boolean();
   if (n.phase != phase::kPending || started) return {&n, ""};
-  if (shutting_down() && !(p_.shutdown_ == "Stop" && opts.on_exit)) {
-    mark(n.name, phase::kFailed, "Stopped with strategy '" + p_.shutdown_ + "'");
+  if (shutting_down() && !(exit_handlers_run() && opts.on_exit)) {
+    mark(n.name, phase::kFailed, stop_message());
     return {&n, ""};
   }
   turn_.ready.push_back(n.id);

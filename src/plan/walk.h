@@ -86,7 +86,15 @@ class Planner::Walk {
                  const Vars& vars, bool* completed);
   Result<std::pair<Json, TmplCtx>> resolve_template(const Json& holder, const TmplCtx& ctx);
   const Vars& globals() const { return globals_; }
-  bool shutting_down() const { return !p_.shutdown_.empty(); }
+  // A stop, a terminate or the workflow's activeDeadlineSeconds: nothing new starts.
+  bool shutting_down() const { return !p_.shutdown_.empty() || p_.deadline_exceeded_; }
+  // Only a terminate keeps exit handlers from running.
+  bool exit_handlers_run() const { return p_.shutdown_ != "Terminate"; }
+  // What a node that a shutdown ends says (Argo's words).
+  std::string stop_message() const {
+    return p_.shutdown_.empty() ? std::string("Step exceeded its deadline")
+                                : "Stopped with strategy '" + p_.shutdown_ + "'";
+  }
 
   Exec execute_body(const std::string& name, const ProcessedTemplate& t, const Json& holder, const ExecOpts& opts);
 

@@ -34,6 +34,11 @@ Status FakeRunner::attach(const std::string& node_id, const std::string& node_di
   if (running_.count(node_id)) return ok_status();  // still running, or ended unseen: poll() reports it
   engine::StepExit lost;
   lost.node_id = node_id;
+  if (!ever_started_.count(node_id) && !unknown_steps_died) {
+    lost.kind = engine::StepExit::Kind::kNotStarted;
+    lost_.push_back(lost);
+    return ok_status();
+  }
   lost.kind = engine::StepExit::Kind::kLost;
   lost.message = "lost";
   lost.finished_at = clock_.now();

@@ -44,6 +44,9 @@ class FakeRunner final : public engine::Runner {
   std::vector<std::pair<std::string, int>> signals;
   size_t running() const { return running_.size(); }
   size_t max_concurrent = 0;                       // most steps running at once
+  // What attach() makes of a step this runner never started: by default it provably never
+  // ran (kNotStarted); true: an earlier runner's supervisor died with it (kLost).
+  bool unknown_steps_died = false;
 
  private:
   struct Live {
@@ -62,7 +65,7 @@ class FakeRunner final : public engine::Runner {
   std::map<std::string, int> starts_;    // by node name
   std::vector<std::string> started_order_;
   std::set<std::string> ever_started_;   // node IDs
-  std::vector<engine::StepExit> lost_;   // attach() of a node never started
+  std::vector<engine::StepExit> lost_;   // attach() of a node this runner does not run
 };
 
 }  // namespace tether::testlib
