@@ -158,7 +158,11 @@ void Engine::reply_later(std::function<void(Status)> fn, Status status) {
 
 Status Engine::shutdown_active(const RunRef& ref, const std::string& strategy) {
   ActiveRun* run = find_active(ref);
-  if (!run) return not_found("workflow " + ref.name + " is not running");
+  if (!run) {
+    auto stored = TRY(store_.find_run(ref.namespace_, ref.name));
+    if (stored) return Error(ErrorCode::kConflict, "cannot shutdown a completed workflow");
+    return not_found("workflows.argoproj.io \"" + ref.name + "\" not found");
+  }
   shutdown_run(*run, strategy);
   return ok_status();
 }
