@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/runs.h"
+#include "cli/workflow_input.h"
 
 namespace tether::cli {
 namespace {
@@ -64,6 +65,56 @@ CommandRegistrar reg("control", [](CLI::App& root) {
     if (std::string(verb.name) == "stop") cmd->add_option("--message", a->message, "message to add to the nodes");
     cmd->callback([a, &verb] { set_exit_code(run_control(verb, *a)); });
   }
+});
+
+struct RetryArgs {
+  std::string name;
+  std::string namespace_ = "default";
+  std::vector<std::string> parameters;
+  bool restart_successful = false;
+  std::string node_field_selector;
+  std::string output;
+  bool wait = false, watch = false, log = false;
+};
+
+// argo retry: the engine takes the run up again where it failed; printed as submit prints.
+int run_retry(const RetryArgs& a) {
+  auto home = open_home();
+  if (!home.ok()) return fmt::print(stderr, "{}\n", home.error().str()), 1;
+  auto store = open_reader(*home);
+  if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
+  auto found = (*store)->find_run(a.namespace_, a.name);
+  if (!found.ok()) return fmt::print(stderr, "{}\n", found.error().str()), 1;
+  if (!*found) return fmt::print(stderr, "workflows.argoproj.io \"{}\" not found\n", a.name), 1;
+  std::string name = (*found)->name;
+  Json req = {{"op", "retry"},           {"namespace", a.namespace_},
+              {"name", name},            {"restartSuccessful", a.restart_successful},
+              {"nodeFieldSelector", a.node_field_selector}, {"parameters", a.parameters}};
+  auto reply = engine_call(*home, req);
+  if (!reply.ok()) return fmt::print(stderr, "{}\n", reply.error().message), 1;
+  auto wf = load_workflow(**store, a.namespace_, name);
+  if (!wf.ok()) return fmt::print(stderr, "{}\n", wf.error().str()), 1;
+  print_submitted(*wf, a.output, a.watch);
+  bool quiet = !a.output.empty() && a.output != "wide";
+  return follow_after_submit(*home, a.namespace_, {name}, a.watch, a.wait, a.log, quiet);
+}
+
+CommandRegistrar reg_retry("retry", [](CLI::App& root) {
+  auto a = std::make_shared<RetryArgs>();
+  auto* cmd = root.add_subcommand("retry", "retry a Failed or Error workflow from where it failed");
+  cmd->add_option("workflow", a->name, "workflow name, uid or @latest")->required();
+  cmd->add_option("-n,--namespace", a->namespace_, "namespace");
+  cmd->add_option("-p,--parameter", a->parameters, "input parameter to override: NAME=VALUE")->allow_extra_args(false);
+  cmd->add_flag("--restart-successful", a->restart_successful,
+                "also restart succeeded nodes that match --node-field-selector");
+  cmd->add_option("--node-field-selector", a->node_field_selector,
+                  "selector of nodes to restart, e.g. displayName=step,phase=Succeeded");
+  cmd->add_option("-o,--output", a->output, "output format: name|json|yaml|wide")
+      ->check(CLI::IsMember({"", "name", "json", "yaml", "wide"}));
+  cmd->add_flag("-w,--wait", a->wait, "wait for the workflow to complete");
+  cmd->add_flag("--watch", a->watch, "watch the workflow until it completes");
+  cmd->add_flag("--log", a->log, "log the workflow until it completes");
+  cmd->callback([a] { set_exit_code(run_retry(*a)); });
 });
 
 }  // namespace

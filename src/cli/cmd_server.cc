@@ -77,7 +77,19 @@ Json handle(engine::Engine& eng, const Json& req) {
   if (op == "delete") return run_on_engine(eng, engine::Delete{run_ref(req), {}});
   if (op == "suspend") return run_on_engine(eng, engine::Suspend{run_ref(req), {}});
   if (op == "resume") return run_on_engine(eng, engine::Resume{run_ref(req), {}});
-  if (op == "retry") return run_on_engine(eng, engine::Retry{run_ref(req), {}});
+  if (op == "retry") {
+    engine::Retry cmd;
+    cmd.run = run_ref(req);
+    cmd.restart_successful = req.value("restartSuccessful", false);
+    cmd.node_field_selector = req.value("nodeFieldSelector", std::string());
+    for (const auto& p : req.value("parameters", Json::array())) {
+      std::string kv = p.is_string() ? p.get<std::string>() : std::string();
+      auto eq = kv.find('=');
+      if (eq == std::string::npos) return error_reply(invalid("expected parameter of the form: NAME=VALUE. Received: " + kv));
+      cmd.parameters.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    return run_on_engine(eng, std::move(cmd));
+  }
   return {{"ok", false}, {"error", "unknown request \"" + op + "\""}};
 }
 

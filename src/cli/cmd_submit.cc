@@ -24,6 +24,8 @@ struct SubmitArgs {
   std::string from;
 };
 
+int submit_all(const Home& home, const SubmitArgs& a, std::vector<Json> workflows);
+
 int run_submit(const SubmitArgs& a) {
   auto home = open_home();
   if (!home.ok()) return fmt::print(stderr, "{}\n", home.error().str()), 1;
@@ -39,7 +41,11 @@ int run_submit(const SubmitArgs& a) {
     if (!loaded.ok()) return fmt::print(stderr, "{}\n", loaded.error().str()), 1;
     workflows = std::move(*loaded);
   }
+  return submit_all(*home, a, std::move(workflows));
+}
 
+// Hands each workflow to the engine and prints it as argo does; then --wait/--watch/--log.
+int submit_all(const Home& home, const SubmitArgs& a, std::vector<Json> workflows) {
   std::vector<std::string> names;
   for (auto& wf : workflows) {
     auto prepared = apply_submit_options(wf, a.opts, a.namespace_);
@@ -48,29 +54,41 @@ int run_submit(const SubmitArgs& a) {
       fmt::print("{}\n", a.output == "json" ? wf.dump(2) : to_yaml(wf));
       continue;
     }
-    auto reply = engine_call(*home, {{"op", "submit"}, {"workflow", wf}});
+    auto reply = engine_call(home, {{"op", "submit"}, {"workflow", wf}});
     if (!reply.ok()) return fmt::print(stderr, "Failed to submit workflow: {}\n", reply.error().message), 1;
     std::string name = (*reply)["name"].get<std::string>();
     names.push_back(name);
-    auto store = open_reader(*home);
+    auto store = open_reader(home);
     if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
     auto created = load_workflow(**store, a.namespace_, name);
     if (!created.ok()) return fmt::print(stderr, "{}\n", created.error().str()), 1;
-    if (a.output == "name") {
-      fmt::print("{}\n", name);
-    } else if (a.output == "json") {
-      fmt::print("{}\n", created->dump(2));
-    } else if (a.output == "yaml") {
-      fmt::print("{}\n", to_yaml(*created));
-    } else if (!a.watch) {
-      fmt::print("{}", render_get(*created, GetOptions{a.output, "", true, static_cast<bool>(::isatty(1))},
-                                  SystemClock::instance().now()));
-    }
-    std::fflush(stdout);
+    print_submitted(*created, a.output, a.watch);
   }
   if (a.dry_run) return 0;
   bool quiet = !a.output.empty() && a.output != "wide";
-  return follow_after_submit(*home, a.namespace_, names, a.watch, a.wait, a.log, quiet);
+  return follow_after_submit(home, a.namespace_, names, a.watch, a.wait, a.log, quiet);
+}
+
+// argo resubmit: the stored Workflow again, as a new run named from the old one.
+int run_resubmit(const std::string& name, SubmitArgs a, bool memoized) {
+  auto home = open_home();
+  if (!home.ok()) return fmt::print(stderr, "{}\n", home.error().str()), 1;
+  auto store = open_reader(*home);
+  if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
+  auto old = load_workflow(**store, a.namespace_, name);
+  if (!old.ok()) return fmt::print(stderr, "{}\n", old.error().str()), 1;
+  if (memoized && !workflow_completed(*old))
+    return fmt::print(stderr, "workflow must be Failed/Error to resubmit in memoized mode\n"), 1;
+  const Json& meta = (*old)["metadata"];
+  std::string old_name = meta.value("name", name);
+  Json wf = {{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "Workflow"}};
+  wf["metadata"] = {{"generateName", old_name + "-"}, {"namespace", a.namespace_}};
+  Json labels = meta.contains("labels") && meta["labels"].is_object() ? meta["labels"] : Json::object();
+  labels["workflows.argoproj.io/resubmitted-from-workflow"] = old_name;
+  wf["metadata"]["labels"] = labels;
+  wf["spec"] = (*old)["spec"];
+  for (const char* control : {"shutdown", "suspend"}) wf["spec"].erase(control);
+  return submit_all(*home, a, {std::move(wf)});
 }
 
 CommandRegistrar reg("submit", [](CLI::App& root) {
@@ -92,6 +110,24 @@ CommandRegistrar reg("submit", [](CLI::App& root) {
     if (a->server_dry_run) a->dry_run = true;
     set_exit_code(run_submit(*a));
   });
+});
+
+CommandRegistrar reg_resubmit("resubmit", [](CLI::App& root) {
+  auto a = std::make_shared<SubmitArgs>();
+  auto name = std::make_shared<std::string>();
+  auto memoized = std::make_shared<bool>(false);
+  auto* cmd = root.add_subcommand("resubmit", "resubmit a workflow as a new run");
+  cmd->add_option("workflow", *name, "workflow name, uid or @latest")->required();
+  cmd->add_option("-p,--parameter", a->opts.parameters, "input parameter to override: NAME=VALUE")
+      ->allow_extra_args(false);
+  cmd->add_option("-o,--output", a->output, "output format: name|json|yaml|wide")
+      ->check(CLI::IsMember({"", "name", "json", "yaml", "wide"}));
+  cmd->add_option("-n,--namespace", a->namespace_, "namespace");
+  cmd->add_flag("--memoized", *memoized, "re-use the outputs of steps that succeeded (memoize templates)");
+  cmd->add_flag("-w,--wait", a->wait, "wait for the workflow to complete");
+  cmd->add_flag("--watch", a->watch, "watch the workflow until it completes");
+  cmd->add_flag("--log", a->log, "log the workflow until it completes");
+  cmd->callback([a, name, memoized] { set_exit_code(run_resubmit(*name, *a, *memoized)); });
 });
 
 }  // namespace

@@ -178,6 +178,20 @@ Status apply_submit_options(Json& wf, const SubmitOptions& o, const std::string&
   return {};
 }
 
+void print_submitted(const Json& wf, const std::string& output, bool watch) {
+  if (output == "name") {
+    fmt::print("{}\n", wf["metadata"].value("name", std::string()));
+  } else if (output == "json") {
+    fmt::print("{}\n", wf.dump(2));
+  } else if (output == "yaml") {
+    fmt::print("{}\n", to_yaml(wf));
+  } else if (!watch) {
+    fmt::print("{}", render_get(wf, GetOptions{output, "", true, static_cast<bool>(::isatty(1))},
+                                SystemClock::instance().now()));
+  }
+  std::fflush(stdout);
+}
+
 int wait_for_runs(const Home& home, const std::string& namespace_, const std::vector<std::string>& names, bool quiet) {
   auto store = open_reader(home);
   if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;

@@ -40,6 +40,10 @@ Result<Json> workflow_from_template(const Home& home, const std::string& namespa
 
 Status apply_submit_options(Json& wf, const SubmitOptions& opts, const std::string& namespace_);
 
+// Prints a run just submitted (or retried) as argo does for -o name|json|yaml|wide, or the
+// `get` tree; nothing for --watch, which draws it itself.
+void print_submitted(const Json& wf, const std::string& output, bool watch);
+
 // After submit: --log streams logs, --wait prints "NAME PHASE at TIME", --watch redraws
 // `get`. Returns the process exit code (1 when --wait saw a run that did not succeed).
 int follow_after_submit(const Home& home, const std::string& namespace_, const std::vector<std::string>& names,

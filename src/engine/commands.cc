@@ -1,8 +1,10 @@
 // Commands from the API and the CLI, and adopting unfinished runs after a restart.
+#include <algorithm>
 #include <csignal>
 #include <random>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "engine/engine.h"
 
 namespace tether::engine {
@@ -228,9 +230,104 @@ void Engine::store_control_fields(ActiveRun& run) {
   run.state.run_changed = true;
 }
 
+namespace {
+
+// Argo's node field selector, equality only: "displayName=a,phase=Failed".
+bool selector_matches(const std::string& selector, const plan::NodeStatus& n) {
+  if (selector.empty()) return true;
+  const std::map<std::string, std::string> fields = {{"displayName", n.display_name}, {"name", n.name},
+                                                     {"templateName", n.template_name}, {"phase", n.phase},
+                                                     {"id", n.id}, {"type", n.type}};
+  size_t start = 0;
+  while (start <= selector.size()) {
+    size_t end = selector.find(',', start);
+    std::string term = selector.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    size_t eq = term.find('=');
+    bool negate = eq != std::string::npos && eq > 0 && term[eq - 1] == '!';
+    std::string key = term.substr(0, eq == std::string::npos ? term.size() : (negate ? eq - 1 : eq));
+    std::string want = eq == std::string::npos ? std::string() : term.substr(eq + (term.compare(eq, 2, "==") == 0 ? 2 : 1));
+    auto f = fields.find(key);
+    if (f == fields.end() || (f->second == want) == negate) return false;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return true;
+}
+
+bool is_group(const plan::NodeStatus& n) {
+  return n.type == node_type::kSteps || n.type == node_type::kStepGroup || n.type == node_type::kDag ||
+         n.type == node_type::kTaskGroup || n.type == node_type::kRetry;
+}
+
+}  // namespace
+
+// As Argo's FormulateRetryWorkflow: succeeded and skipped nodes stay; failed, errored and
+// omitted steps are dropped so that the walk creates and runs them anew; the groups that
+// hold them go back to Running; the workflow's exit handler runs again.
 void Engine::apply(Retry& c) {
-  reply_later(std::move(c.reply),
-              Error(ErrorCode::kConflict, "retrying a finished workflow is not supported by tether yet"));
+  auto fail = [&](Error e) { reply_later(std::move(c.reply), std::move(e)); };
+  if (find_active(c.run)) return fail(Error(ErrorCode::kConflict, "workflow must be Failed/Error to retry"));
+  auto found = store_.find_run(c.run.namespace_, c.run.name);
+  if (!found.ok()) return fail(found.take_error());
+  if (!*found) return fail(not_found("workflows.argoproj.io \"" + c.run.name + "\" not found"));
+  RunRecord rec = **found;
+  if (rec.phase != "Failed" && rec.phase != "Error")
+    return fail(Error(ErrorCode::kConflict, "workflow must be Failed/Error to retry"));
+  auto stored = store_.nodes(rec.uid);
+  if (!stored.ok()) return fail(stored.take_error());
+
+  Json& spec = rec.workflow["spec"];
+  spec.erase("shutdown");
+  for (const auto& kv : c.parameters) {
+    Json& params = spec["arguments"]["parameters"];
+    if (!params.is_array()) params = Json::array();
+    auto it = std::find_if(params.begin(), params.end(),
+                           [&](const Json& p) { return p.is_object() && p.value("name", std::string()) == kv.first; });
+    if (it == params.end()) return fail(invalid("parameter \"" + kv.first + "\" is not a parameter of the workflow"));
+    (*it)["value"] = kv.second;
+  }
+
+  plan::RunState state;
+  std::set<std::string> dropped;
+  const std::string exit_prefix = rec.name + ".onExit";
+  for (const auto& nr : *stored) {
+    plan::NodeStatus n = node_from_json(nr.status);
+    bool exit_handler = starts_with(n.name, exit_prefix);
+    bool restart = c.restart_successful && selector_matches(c.node_field_selector, n);
+    bool kept = (n.phase == phase::kSucceeded || n.phase == phase::kSkipped) && !exit_handler && !restart;
+    if (!kept && is_group(n) && !exit_handler) {
+      n.phase = phase::kRunning;
+      n.finished_at.reset();
+      n.message.clear();
+      state.changed.insert(n.id);
+      kept = true;
+    }
+    if (!kept) {
+      dropped.insert(n.id);
+      batch_.deleted_nodes.emplace_back(rec.uid, n.id);
+      continue;
+    }
+    state.nodes[n.id] = std::move(n);
+  }
+  for (auto& [id, n] : state.nodes) {
+    auto gone = [&](const std::string& x) { return dropped.count(x) > 0; };
+    size_t before = n.children.size() + n.outbound_nodes.size();
+    std::erase_if(n.children, gone);
+    std::erase_if(n.outbound_nodes, gone);
+    if (n.children.size() + n.outbound_nodes.size() != before) state.changed.insert(id);
+  }
+  state.phase = "Running";
+  WallTime t;
+  if (!rec.started_at.empty() && parse_rfc3339(rec.started_at, &t)) state.started_at = t;
+  if (rec.status.is_object() && rec.status.contains("outputs")) state.outputs = rec.status["outputs"];
+  state.run_changed = true;
+  rec.phase = "Running";
+  rec.message.clear();
+  rec.finished_at.clear();
+  std::string uid = rec.uid;
+  auto run = make_active(std::move(rec), std::move(state));
+  runs_[uid] = std::move(run);
+  reply_later(std::move(c.reply), ok_status());
 }
 
 // Rebuilds every unfinished run from its record and nodes, as Argo's controller rebuilds
@@ -239,13 +336,19 @@ Status Engine::recover() {
   auto runs = TRY(store_.unfinished_runs());
   for (auto& rec : runs) {
     if (runs_.count(rec.uid)) continue;
-    auto nodes = TRY(store_.nodes(rec.uid));
+    // A run whose rows cannot be read is left as it is stored, for a person to look at;
+    // the other runs go on.
+    auto nodes = store_.nodes(rec.uid);
+    if (!nodes.ok()) {
+      log::error("run {} is not adopted: {}", rec.name, nodes.error().str());
+      continue;
+    }
     if (rec.workflow.is_null()) {
       auto full = TRY(store_.find_run(rec.namespace_, rec.uid));
       if (full) rec.workflow = full->workflow;
     }
     plan::RunState state;
-    for (const auto& nr : nodes) state.nodes[nr.id] = node_from_json(nr.status);
+    for (const auto& nr : *nodes) state.nodes[nr.id] = node_from_json(nr.status);
     state.phase = rec.phase == "Pending" ? std::string() : rec.phase;
     state.message = rec.message;
     WallTime t;

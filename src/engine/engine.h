@@ -71,8 +71,13 @@ struct Resume {  // ends suspend nodes (a suspend template without duration wait
   RunRef run;
   std::function<void(Status)> reply;
 };
+// Argo's retry of a Failed or Error run: failed steps run again, succeeded ones keep their
+// results unless restart_successful names them with node_field_selector.
 struct Retry {
   RunRef run;
+  bool restart_successful = false;
+  std::string node_field_selector;  // k=v[,k2=v2]: displayName, name, templateName, phase, id, type
+  std::vector<std::pair<std::string, std::string>> parameters;  // replace spec.arguments values
   std::function<void(Status)> reply;
 };
 using Command = std::variant<Submit, Stop, Terminate, Delete, Suspend, Resume, Retry>;

@@ -50,7 +50,12 @@ struct Batch {
   std::vector<NodeRecord> nodes;  // upserts
   std::vector<EventRecord> events;
   std::vector<std::string> deleted_run_uids;
-  bool empty() const { return runs.empty() && nodes.empty() && events.empty() && deleted_run_uids.empty(); }
+  // (run uid, node id): nodes a retry drops so that the walk creates them anew; applied
+  // before the upserts of the same batch.
+  std::vector<std::pair<std::string, std::string>> deleted_nodes;
+  bool empty() const {
+    return runs.empty() && nodes.empty() && events.empty() && deleted_run_uids.empty() && deleted_nodes.empty();
+  }
 };
 
 struct RunFilter {

@@ -159,6 +159,10 @@ Status SqliteStore::commit(const engine::Batch& batch) {
   std::lock_guard<std::mutex> lock(mu_);
   auto tx = TRY(Transaction::begin(*db_));
   for (const auto& r : batch.runs) TRY_STATUS(upsert_run(r));
+  for (const auto& [uid, id] : batch.deleted_nodes) {
+    auto st = TRY(db_->prepare("DELETE FROM nodes WHERE run_uid = ?1 AND id = ?2"));
+    TRY_STATUS(st->bind(1, uid).bind(2, id).run("cannot delete node " + id));
+  }
   for (const auto& n : batch.nodes) TRY_STATUS(upsert_node(n));
   for (const auto& e : batch.events) TRY_STATUS(insert_event(e));
   for (const auto& uid : batch.deleted_run_uids) TRY_STATUS(delete_run(uid));

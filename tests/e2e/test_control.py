@@ -47,11 +47,54 @@ spec:
 """
 
 
+RETRYABLE = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: {name}
+spec:
+  entrypoint: main
+  onExit: bye
+  arguments:
+    parameters:
+    - {{name: fail, value: "yes"}}
+  volumes:
+  - name: ledger
+    persistentVolumeClaim: {{claimName: ledger}}
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {{name: a, template: note, arguments: {{parameters: [{{name: id, value: a}}]}}}}
+      - {{name: b, template: note, dependencies: [a],
+         arguments: {{parameters: [{{name: id, value: b}}, {{name: fail, value: "{{{{workflow.parameters.fail}}}}"}}]}}}}
+      - {{name: c, template: note, dependencies: [b], arguments: {{parameters: [{{name: id, value: c}}]}}}}
+  - name: bye
+    container:
+      image: busybox
+      command: [sh, -c, 'echo "exit {{{{workflow.status}}}}" >> /ledger/ledger']
+      volumeMounts:
+      - {{name: ledger, mountPath: /ledger}}
+  - name: note
+    inputs:
+      parameters:
+      - name: id
+      - name: fail
+        value: "no"
+    container:
+      image: busybox
+      command: [sh, -c, 'echo "ran $0" >> /ledger/ledger; [ "$1" != yes ]']
+      args: ["{{{{inputs.parameters.id}}}}", "{{{{inputs.parameters.fail}}}}"]
+      volumeMounts:
+      - {{name: ledger, mountPath: /ledger}}
+"""
+
+
 class Control(TetherTest):
-    def submit(self, name, first_secs):
+    def submit(self, name, first_secs=0, text=WORKFLOW):
         path = os.path.join(self.home, name + ".yaml")
         with open(path, "w") as f:
-            f.write(WORKFLOW.format(name=name, first_secs=first_secs))
+            f.write(text.format(name=name, first_secs=first_secs))
         self.ok("submit", path)
         return name
 
@@ -122,6 +165,42 @@ class Control(TetherTest):
         r = self.tether("terminate", name)
         self.assertEqual(r.rc, 1)
         self.assertIn("cannot shutdown a completed workflow", r.err)
+
+    def test_retry_runs_what_failed_and_keeps_what_succeeded(self):
+        name = self.submit("flaky", text=RETRYABLE)
+        self.assertEqual(self.finish(name)["status"]["phase"], "Failed")
+        self.assertEqual(self.ledger(), ["ran a", "ran b", "exit Failed"])
+        r = self.tether("retry", name, "-p", "fail=no", "--wait")
+        self.assertEqual(r.rc, 0, r)
+        wf = self.get_json(name)
+        self.assertEqual(wf["status"]["phase"], "Succeeded")
+        self.assertEqual(wf["spec"]["arguments"]["parameters"][0]["value"], "no")
+        self.assertEqual(self.ledger(), ["ran a", "ran b", "exit Failed", "ran b", "ran c", "exit Succeeded"])
+        nodes = self.nodes_by_display(wf)
+        self.assertEqual({nodes[t]["phase"] for t in "abc"}, {"Succeeded"})
+
+        r = self.tether("retry", name)
+        self.assertEqual(r.rc, 1)
+        self.assertIn("workflow must be Failed/Error to retry", r.err)
+
+    def test_retry_restarts_successful_nodes_a_selector_names(self):
+        name = self.submit("again", text=RETRYABLE)
+        self.finish(name)
+        self.ok("retry", name, "-p", "fail=no", "--restart-successful", "--node-field-selector", "displayName=a",
+                "--wait")
+        self.assertEqual(self.ledger().count("ran a"), 2)
+        self.assertEqual(self.get_json(name)["status"]["phase"], "Succeeded")
+
+    def test_resubmit_makes_a_new_run_of_the_same_workflow(self):
+        name = self.submit("original", text=RETRYABLE)
+        self.finish(name)
+        r = self.ok("resubmit", name, "-p", "fail=no", "-o", "name", "--wait")
+        new = r.out.split()[0]
+        self.assertTrue(new.startswith("original-") and new != name, new)
+        wf = self.get_json(new)
+        self.assertEqual(wf["status"]["phase"], "Succeeded")
+        self.assertEqual(wf["metadata"]["labels"]["workflows.argoproj.io/resubmitted-from-workflow"], name)
+        self.assertEqual(self.get_json(name)["status"]["phase"], "Failed")
 
 
 if __name__ == "__main__":

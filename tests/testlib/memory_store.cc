@@ -41,6 +41,11 @@ Status MemoryStore::apply(Runs& runs, int64_t& seq, const engine::Batch& batch) 
     it->second.record = r;
     if (r.workflow.is_null()) it->second.record.workflow = std::move(kept);
   }
+  for (const auto& gone : batch.deleted_nodes) {
+    auto it = runs.find(gone.first);
+    if (it != runs.end())
+      std::erase_if(it->second.nodes, [&](const NodeRecord& x) { return x.id == gone.second; });
+  }
   for (const auto& n : batch.nodes) {
     auto it = runs.find(n.run_uid);
     if (it == runs.end()) return conflict("node " + n.id + " belongs to no run " + n.run_uid);
