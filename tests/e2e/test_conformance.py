@@ -79,27 +79,34 @@ RUN = {
     "dag-conditional-artifacts.yaml": {"nodes": {"flip-coin": "Succeeded"}},
     "expression-tag-template-workflow.yaml": {},
     "exit-handler-with-artifacts.yaml": {"nodes": {"step-1": "Succeeded", "step-1.onExit": "Succeeded"}},
+    # These read the ConfigMaps and (Cluster)WorkflowTemplates of APPLIED, stored first.
+    "arguments-parameters-from-configmap.yaml": {},
+    "global-parameters-from-configmap.yaml": {},
+    "global-parameters-from-configmap-referenced-as-local-variable.yaml": {},
+    "cluster-workflow-template/cluster-wftmpl-dag.yaml": {},
+    "cluster-workflow-template/mixed-cluster-namespaced-wftmpl-steps.yaml": {},
+    "cluster-workflow-template/workflow-template-ref-with-entrypoint-arg-passing.yaml": {},
+    "cluster-workflow-template/workflow-template-ref.yaml": {},
+    "workflow-template/dag.yaml": {},
+    "workflow-template/hello-world.yaml": {},
+    "workflow-template/steps.yaml": {},
+    "workflow-template/workflow-template-ref-with-entrypoint-arg-passing.yaml": {},
+    "workflow-template/workflow-template-ref.yaml": {},
+    # Steps that fail at random until a retry succeeds (retryStrategy limit 10).
+    "retry-container.yaml": {},
+    "retry-script.yaml": {},
 }
+
+# What a cluster would hold for the examples: applied before any example runs.
+APPLIED = ["configmaps", "workflow-template/templates.yaml", "cluster-workflow-template/clustertemplates.yaml"]
 
 # Every example without the no-test label that is not run, and why.
 SKIPPED = {
-    "arguments-parameters-from-configmap.yaml": "needs the ConfigMap of configmaps/ applied first",
-    "global-parameters-from-configmap.yaml": "needs the ConfigMap of configmaps/ applied first",
-    "global-parameters-from-configmap-referenced-as-local-variable.yaml": "needs the ConfigMap of configmaps/ applied first",
     "artifact-gc-workflow.yaml": "needs an S3 artifact repository",
     "key-only-artifact.yaml": "needs an S3 artifact repository",
     "map-reduce.yaml": "needs an S3 artifact repository",
     "artifact-repository-ref.yaml": "needs the artifact-repositories ConfigMap of a cluster",
     "artifact-passing-explicit-plugin.yaml": "needs an artifact plugin",
-    "cluster-workflow-template/cluster-wftmpl-dag.yaml": "needs its ClusterWorkflowTemplates applied (tether apply)",
-    "cluster-workflow-template/mixed-cluster-namespaced-wftmpl-steps.yaml": "needs its templates applied (tether apply)",
-    "cluster-workflow-template/workflow-template-ref-with-entrypoint-arg-passing.yaml": "needs its templates applied (tether apply)",
-    "cluster-workflow-template/workflow-template-ref.yaml": "needs its templates applied (tether apply)",
-    "workflow-template/dag.yaml": "needs its WorkflowTemplates applied (tether apply)",
-    "workflow-template/hello-world.yaml": "needs its WorkflowTemplates applied (tether apply)",
-    "workflow-template/steps.yaml": "needs its WorkflowTemplates applied (tether apply)",
-    "workflow-template/workflow-template-ref-with-entrypoint-arg-passing.yaml": "needs its WorkflowTemplates applied (tether apply)",
-    "workflow-template/workflow-template-ref.yaml": "needs its WorkflowTemplates applied (tether apply)",
     "container-set-template/graph-workflow.yaml": "containerSet templates are not run yet",
     "container-set-template/outputs-result-workflow.yaml": "containerSet templates are not run yet",
     "container-set-template/parallel-workflow.yaml": "containerSet templates are not run yet",
@@ -118,8 +125,6 @@ SKIPPED = {
     "k8s-patch-merge-pod.yaml": "resource templates need a Kubernetes API server",
     "k8s-patch-pod.yaml": "resource templates need a Kubernetes API server",
     "memoize-simple.yaml": "memoization is not implemented yet",
-    "retry-container.yaml": "retryStrategy runs, but the example fails by design until a retry succeeds: covered by retry tests later",
-    "retry-script.yaml": "retryStrategy is not covered yet",
     "synchronization-mutex-wf-level.yaml": "needs synchronization (mutex) support",
     "variables-showcase.yaml": "uses retries, daemons and timeouts together: not run yet",
     "volumes-existing.yaml": "needs a pre-existing PersistentVolumeClaim",
@@ -153,6 +158,8 @@ class ArgoExamples(TetherTest):
                 self.assertTrue(rel in RUN or rel in SKIPPED, f"{rel} is neither run nor skipped with a reason")
 
     def test_examples_succeed(self):
+        for rel in APPLIED:
+            self.ok("apply", "-f", os.path.join(ARGO_EXAMPLES, rel))
         failures = []
         for rel, expect in sorted(RUN.items()):
             with self.subTest(example=rel):
