@@ -137,7 +137,12 @@ void Engine::plan_runs() {
         if (limit > 0 && active >= static_cast<size_t>(limit)) break;
         if (options_.max_parallel_steps > 0 && total_running >= static_cast<size_t>(options_.max_parallel_steps)) break;
         plan::NodeStatus& node = run->state.nodes.at(id);
-        auto inv = build_invocation(*run, node);
+        auto memoized = use_memoized(*run, node);
+        if (memoized.ok() && *memoized) {
+          decided = true;
+          continue;
+        }
+        auto inv = memoized.ok() ? build_invocation(*run, node) : Result<StepInvocation>(memoized.take_error());
         if (!inv.ok()) {
           plan::LeafResult r;
           r.kind = plan::LeafResult::Kind::kStartFailed;
@@ -310,6 +315,7 @@ void Engine::collect_exits() {
         r.message = "Stopped with strategy '" + strategy + "'";
       }
       run->planner->finish_leaf(exit.node_id, r);
+      remember(*run, it->second);
       break;
     }
   }

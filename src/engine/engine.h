@@ -156,6 +156,11 @@ class Engine {
   plan::LeafResult read_exit(ActiveRun& run, const plan::NodeStatus& node, const StepExit& exit);
   void mark_intent(ActiveRun& run, plan::NodeStatus& node, const StepInvocation& inv);
 
+  // Memoization (memo.cc): a cache hit decides the leaf without running it (true);
+  // remember() stores the outputs of a memoized leaf that succeeded.
+  Result<bool> use_memoized(ActiveRun& run, plan::NodeStatus& node);
+  void remember(ActiveRun& run, const plan::NodeStatus& node);
+
   plan::TemplateSource template_source(const std::string& namespace_);
   std::unique_ptr<ActiveRun> make_active(RunRecord record, plan::RunState state);
   std::optional<WallTime> next_timer() const;

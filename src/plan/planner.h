@@ -110,6 +110,9 @@ class Planner {
   // Records how a leaf ended: phase, message, outputs (parameters, result, exitCode,
   // artifacts). The next advance() propagates it.
   void finish_leaf(const std::string& node_id, const LeafResult& result);
+  // Records a leaf that did not need to run (a memoization hit): Succeeded at `at` with
+  // the outputs it had when it ran.
+  void finish_leaf_from_cache(const std::string& node_id, const Json& outputs, WallTime at);
   // Marks a leaf as started (phase Running, startedAt).
   void start_leaf(const std::string& node_id, WallTime at);
 

@@ -635,4 +635,15 @@ void Planner::finish_leaf(const std::string& id, const LeafResult& r) {
   state_.changed.insert(id);
 }
 
+void Planner::finish_leaf_from_cache(const std::string& id, const Json& outputs, WallTime at) {
+  auto it = state_.nodes.find(id);
+  if (it == state_.nodes.end() || phase_fulfilled(it->second.phase)) return;
+  NodeStatus& n = it->second;
+  n.phase = phase::kSucceeded;
+  n.started_at = n.finished_at = at;
+  n.outputs = outputs;
+  record_global_outputs(state_, n.outputs);
+  state_.changed.insert(id);
+}
+
 }  // namespace tether::plan

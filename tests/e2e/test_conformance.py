@@ -95,6 +95,7 @@ RUN = {
     # Steps that fail at random until a retry succeeds (retryStrategy limit 10).
     "retry-container.yaml": {},
     "retry-script.yaml": {},
+    "memoize-simple.yaml": {},
 }
 
 # What a cluster would hold for the examples: applied before any example runs.
@@ -124,7 +125,6 @@ SKIPPED = {
     "k8s-patch-json-pod.yaml": "resource templates need a Kubernetes API server",
     "k8s-patch-merge-pod.yaml": "resource templates need a Kubernetes API server",
     "k8s-patch-pod.yaml": "resource templates need a Kubernetes API server",
-    "memoize-simple.yaml": "memoization is not implemented yet",
     "synchronization-mutex-wf-level.yaml": "needs synchronization (mutex) support",
     "variables-showcase.yaml": "uses retries, daemons and timeouts together: not run yet",
     "volumes-existing.yaml": "needs a pre-existing PersistentVolumeClaim",
