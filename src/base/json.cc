@@ -25,4 +25,16 @@ std::string to_go_json(const Json& j) {
   return out;
 }
 
+const Json& json_at(const Json& j, const char* key) {
+  static const Json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+std::string json_str(const Json& j, const char* key) {
+  const Json& v = json_at(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
 }  // namespace tether

@@ -14,6 +14,12 @@ using Json = nlohmann::json;
 // Parses text as JSON; the error names what was being parsed.
 Result<Json> parse_json(std::string_view text, std::string_view what = "JSON");
 
+// j[key] when j is an object that has it, else a null value: reading optional fields of
+// documents without exceptions.
+const Json& json_at(const Json& j, const char* key);
+// json_at(j, key) when it is a string, else "".
+std::string json_str(const Json& j, const char* key);
+
 // Compact rendering as Go's json.Marshal does it: no spaces, and <, >, & escaped as
 // \u003c \u003e \u0026 so output matches Argo byte for byte.
 std::string to_go_json(const Json& j);

@@ -18,17 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const Json& at(const Json& j, const char* key) {
-  static const Json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string str(const Json& j, const char* key) {
-  const Json& v = at(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
 std::vector<std::string> strings(const Json& j) {
   std::vector<std::string> out;
@@ -39,8 +28,8 @@ std::vector<std::string> strings(const Json& j) {
 
 // The main container of a container or script template.
 const Json& main_container(const Json& tmpl) {
-  const Json& c = at(tmpl, "container");
-  return c.is_object() ? c : at(tmpl, "script");
+  const Json& c = json_at(tmpl, "container");
+  return c.is_object() ? c : json_at(tmpl, "script");
 }
 
 std::optional<int64_t> seconds_of(const Json& v) {
@@ -83,33 +72,33 @@ Json invocation_to_json(const StepInvocation& s) {
 
 StepInvocation invocation_from_json(const Json& j) {
   StepInvocation s;
-  s.run_uid = str(j, "runUid");
-  s.node_id = str(j, "nodeId");
-  s.node_name = str(j, "nodeName");
-  s.pod_name = str(j, "podName");
-  s.node_dir = str(j, "nodeDir");
-  s.image = str(j, "image");
-  s.command = strings(at(j, "command"));
-  if (at(j, "env").is_array())
+  s.run_uid = json_str(j, "runUid");
+  s.node_id = json_str(j, "nodeId");
+  s.node_name = json_str(j, "nodeName");
+  s.pod_name = json_str(j, "podName");
+  s.node_dir = json_str(j, "nodeDir");
+  s.image = json_str(j, "image");
+  s.command = strings(json_at(j, "command"));
+  if (json_at(j, "env").is_array())
     for (const auto& e : j["env"])
       if (e.is_string()) s.env.emplace_back(e.get<std::string>(), std::string());
-  s.working_dir = str(j, "workingDir");
-  if (at(j, "script").is_string()) s.script = j["script"].get<std::string>();
-  if (at(j, "mounts").is_array())
-    for (const auto& m : j["mounts"]) s.mounts.push_back({str(m, "path"), str(m, "hostPath"), m.value("readOnly", false)});
-  s.output_paths = strings(at(j, "outputPaths"));
-  s.output_files = strings(at(j, "outputFiles"));
+  s.working_dir = json_str(j, "workingDir");
+  if (json_at(j, "script").is_string()) s.script = j["script"].get<std::string>();
+  if (json_at(j, "mounts").is_array())
+    for (const auto& m : j["mounts"]) s.mounts.push_back({json_str(m, "path"), json_str(m, "hostPath"), m.value("readOnly", false)});
+  s.output_paths = strings(json_at(j, "outputPaths"));
+  s.output_files = strings(json_at(j, "outputFiles"));
   WallTime t;
-  if (!str(j, "deadline").empty() && parse_rfc3339(str(j, "deadline"), &t)) s.deadline = t;
+  if (!json_str(j, "deadline").empty() && parse_rfc3339(json_str(j, "deadline"), &t)) s.deadline = t;
   s.termination_grace_seconds = j.value("terminationGraceSeconds", 30);
   return s;
 }
 
 Result<std::optional<std::string>> lookup_config_key(Store& store, const std::string& ns, bool secret,
                                                      const Json& ref) {
-  std::string name = str(ref, "name");
-  std::string key = str(ref, "key");
-  bool optional = at(ref, "optional").is_boolean() && ref["optional"].get<bool>();
+  std::string name = json_str(ref, "name");
+  std::string key = json_str(ref, "key");
+  bool optional = json_at(ref, "optional").is_boolean() && ref["optional"].get<bool>();
   std::map<std::string, std::string> data;
   if (secret) {
     auto s = TRY(store.get_secret(ns, name));
@@ -124,7 +113,7 @@ Result<std::optional<std::string>> lookup_config_key(Store& store, const std::st
       if (optional) return std::optional<std::string>();
       return not_found("configmap \"" + name + "\" not found");
     }
-    const Json& d = at(o->object, "data");
+    const Json& d = json_at(o->object, "data");
     if (d.is_object())
       for (auto it = d.begin(); it != d.end(); ++it) data[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
   }
@@ -148,47 +137,47 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
   inv.run_uid = run.record.uid;
   inv.node_id = node.id;
   inv.node_name = node.name;
-  inv.pod_name = str(node.engine, "podName");
+  inv.pod_name = json_str(node.engine, "podName");
   inv.node_dir = node_dir(options_.home, run.record.uid, node.id);
-  inv.image = str(c, "image");
-  inv.command = strings(at(c, "command"));
-  if (at(tmpl, "script").is_object()) {
-    inv.script = str(c, "source");
+  inv.image = json_str(c, "image");
+  inv.command = strings(json_at(c, "command"));
+  if (json_at(tmpl, "script").is_object()) {
+    inv.script = json_str(c, "source");
   } else {
-    for (auto& a : strings(at(c, "args"))) inv.command.push_back(a);
+    for (auto& a : strings(json_at(c, "args"))) inv.command.push_back(a);
   }
-  inv.working_dir = str(c, "workingDir");
+  inv.working_dir = json_str(c, "workingDir");
 
   // Environment: values, ConfigMap and Secret keys, the pod's own fields.
-  if (at(c, "envFrom").is_array()) {
+  if (json_at(c, "envFrom").is_array()) {
     for (const auto& src : c["envFrom"]) {
-      bool secret = at(src, "secretRef").is_object();
-      const Json& ref = secret ? src["secretRef"] : at(src, "configMapRef");
+      bool secret = json_at(src, "secretRef").is_object();
+      const Json& ref = secret ? src["secretRef"] : json_at(src, "configMapRef");
       if (!ref.is_object()) continue;
-      Json whole = {{"name", str(ref, "name")}, {"optional", at(ref, "optional")}};
+      Json whole = {{"name", json_str(ref, "name")}, {"optional", json_at(ref, "optional")}};
       auto all = TRY(lookup_config_key(store_, ns, secret, whole));
       if (!all) continue;
       auto parsed = parse_json(*all);
       if (parsed.ok())
         for (auto it = parsed->begin(); it != parsed->end(); ++it)
-          inv.env.emplace_back(str(src, "prefix") + it.key(), it->get<std::string>());
+          inv.env.emplace_back(json_str(src, "prefix") + it.key(), it->get<std::string>());
     }
   }
-  if (at(c, "env").is_array()) {
+  if (json_at(c, "env").is_array()) {
     for (const auto& e : c["env"]) {
-      std::string name = str(e, "name");
-      const Json& from = at(e, "valueFrom");
+      std::string name = json_str(e, "name");
+      const Json& from = json_at(e, "valueFrom");
       if (!from.is_object()) {
-        inv.env.emplace_back(name, str(e, "value"));
+        inv.env.emplace_back(name, json_str(e, "value"));
         continue;
       }
-      if (at(from, "configMapKeyRef").is_object() || at(from, "secretKeyRef").is_object()) {
-        bool secret = at(from, "secretKeyRef").is_object();
+      if (json_at(from, "configMapKeyRef").is_object() || json_at(from, "secretKeyRef").is_object()) {
+        bool secret = json_at(from, "secretKeyRef").is_object();
         auto v = TRY(lookup_config_key(store_, ns, secret, secret ? from["secretKeyRef"] : from["configMapKeyRef"]));
         if (v) inv.env.emplace_back(name, *v);
-      } else if (at(from, "fieldRef").is_object()) {
+      } else if (json_at(from, "fieldRef").is_object()) {
         static const std::map<std::string, std::string> none;
-        std::string path = str(from["fieldRef"], "fieldPath");
+        std::string path = json_str(from["fieldRef"], "fieldPath");
         if (path == "metadata.name") inv.env.emplace_back(name, inv.pod_name);
         else if (path == "metadata.namespace") inv.env.emplace_back(name, ns);
         else if (path == "metadata.uid") inv.env.emplace_back(name, node.id);
@@ -198,59 +187,59 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
   }
 
   // Input artifacts are staged under the node's directory and bound at their path.
-  const Json& in_arts = at(at(tmpl, "inputs"), "artifacts");
+  const Json& in_arts = json_at(json_at(tmpl, "inputs"), "artifacts");
   if (in_arts.is_array())
     for (const auto& a : in_arts)
-      if (!str(a, "path").empty())
-        inv.mounts.push_back({str(a, "path"), inv.node_dir + "/inputs/" + str(a, "name"), false});
+      if (!json_str(a, "path").empty())
+        inv.mounts.push_back({json_str(a, "path"), inv.node_dir + "/inputs/" + json_str(a, "name"), false});
 
   // Volumes: emptyDir per node; volumeClaimTemplates per run (shared by its steps, as a
   // PVC is); a named claim per $TETHER_HOME; configMap/secret as files.
   std::map<std::string, Json> volumes;
-  for (const Json* list : {&at(tmpl, "volumes"), &at(run.planner->exec_spec(), "volumes")})
+  for (const Json* list : {&json_at(tmpl, "volumes"), &json_at(run.planner->exec_spec(), "volumes")})
     if (list->is_array())
-      for (const auto& v : *list) volumes.emplace(str(v, "name"), v);
-  const Json& claims = at(run.planner->exec_spec(), "volumeClaimTemplates");
+      for (const auto& v : *list) volumes.emplace(json_str(v, "name"), v);
+  const Json& claims = json_at(run.planner->exec_spec(), "volumeClaimTemplates");
   if (claims.is_array())
-    for (const auto& v : claims) volumes.emplace(str(at(v, "metadata"), "name"), Json{{"claimTemplate", true}});
-  if (at(c, "volumeMounts").is_array()) {
+    for (const auto& v : claims) volumes.emplace(json_str(json_at(v, "metadata"), "name"), Json{{"claimTemplate", true}});
+  if (json_at(c, "volumeMounts").is_array()) {
     for (const auto& m : c["volumeMounts"]) {
-      std::string vname = str(m, "name");
+      std::string vname = json_str(m, "name");
       auto it = volumes.find(vname);
       if (it == volumes.end()) return invalid("volume '" + vname + "' not found");
       const Json& v = it->second;
       std::string host;
       if (v.value("claimTemplate", false)) host = run_dir(options_.home, run.record.uid) + "/volumes/" + vname;
-      else if (at(v, "persistentVolumeClaim").is_object())
-        host = options_.home + "/volumes/" + str(v["persistentVolumeClaim"], "claimName");
+      else if (json_at(v, "persistentVolumeClaim").is_object())
+        host = options_.home + "/volumes/" + json_str(v["persistentVolumeClaim"], "claimName");
       else
         host = inv.node_dir + "/volumes/" + vname;
-      if (!str(m, "subPath").empty()) host += "/" + str(m, "subPath");
-      inv.mounts.push_back({str(m, "mountPath"), host, at(m, "readOnly").is_boolean() && m["readOnly"].get<bool>()});
+      if (!json_str(m, "subPath").empty()) host += "/" + json_str(m, "subPath");
+      inv.mounts.push_back({json_str(m, "mountPath"), host, json_at(m, "readOnly").is_boolean() && m["readOnly"].get<bool>()});
     }
   }
 
-  const Json& outs = at(tmpl, "outputs");
-  if (at(outs, "parameters").is_array())
+  const Json& outs = json_at(tmpl, "outputs");
+  if (json_at(outs, "parameters").is_array())
     for (const auto& p : outs["parameters"])
-      if (!str(at(p, "valueFrom"), "path").empty()) {
-        inv.output_paths.push_back(str(p["valueFrom"], "path"));
-        inv.output_files.push_back(str(p["valueFrom"], "path"));
+      if (!json_str(json_at(p, "valueFrom"), "path").empty()) {
+        inv.output_paths.push_back(json_str(p["valueFrom"], "path"));
+        inv.output_files.push_back(json_str(p["valueFrom"], "path"));
       }
-  if (at(outs, "artifacts").is_array())
+  if (json_at(outs, "artifacts").is_array())
     for (const auto& a : outs["artifacts"])
-      if (!str(a, "path").empty()) inv.output_paths.push_back(str(a, "path"));
+      if (!json_str(a, "path").empty()) inv.output_paths.push_back(json_str(a, "path"));
 
   WallTime now = clock_.now();
-  if (auto secs = seconds_of(at(tmpl, "activeDeadlineSeconds"))) inv.deadline = now + std::chrono::seconds(*secs);
+  if (auto secs = seconds_of(json_at(tmpl, "activeDeadlineSeconds"))) inv.deadline = now + std::chrono::seconds(*secs);
   // A template's timeout bounds the step the same way.
-  if (auto secs = plan::parse_duration_seconds(str(tmpl, "timeout")); secs && *secs > 0) {
+  if (auto secs = plan::parse_duration_seconds(json_str(tmpl, "timeout")); secs && *secs > 0) {
     WallTime t = now + std::chrono::microseconds(static_cast<int64_t>(*secs * 1e6));
     if (!inv.deadline || t < *inv.deadline) inv.deadline = t;
   }
   // Exit handlers run after the workflow's deadline, as Argo exempts their pods.
-  bool on_exit = at(node.engine, "onExit").is_boolean();
-  if (auto secs = seconds_of(at(run.planner->exec_spec(), "activeDeadlineSeconds"));
+  bool on_exit = json_at(node.engine, "onExit").is_boolean();
+  if (auto secs = seconds_of(json_at(run.planner->exec_spec(), "activeDeadlineSeconds"));
       secs && run.state.started_at && !on_exit) {
     WallTime wf_deadline = *run.state.started_at + std::chrono::seconds(*secs);
     if (!inv.deadline || wf_deadline < *inv.deadline) inv.deadline = wf_deadline;
@@ -270,24 +259,24 @@ void Engine::mark_intent(ActiveRun& run, plan::NodeStatus& node, const StepInvoc
 Status Engine::stage_inputs(ActiveRun& run, const plan::NodeStatus& node, StepInvocation& inv) {
   TRY_STATUS(make_dirs(inv.node_dir));
   const Json& tmpl = plan::Planner::leaf_template(node);
-  const Json& in_arts = at(at(tmpl, "inputs"), "artifacts");
+  const Json& in_arts = json_at(json_at(tmpl, "inputs"), "artifacts");
   if (in_arts.is_array()) {
     TRY_STATUS(make_dirs(inv.node_dir + "/inputs"));
     for (const auto& a : in_arts) {
-      std::string name = str(a, "name");
+      std::string name = json_str(a, "name");
       std::string dest = inv.node_dir + "/inputs/" + name;
-      bool optional = at(a, "optional").is_boolean() && a["optional"].get<bool>();
-      int mode = at(a, "mode").is_number_integer() ? a["mode"].get<int>() : -1;
-      if (at(a, "raw").is_object()) {
-        TRY_STATUS(write_file_atomic(dest, str(a["raw"], "data"), mode >= 0 ? mode : 0644));
-      } else if (at(a, "local").is_object()) {
-        std::string key = str(a["local"], "key");
+      bool optional = json_at(a, "optional").is_boolean() && a["optional"].get<bool>();
+      int mode = json_at(a, "mode").is_number_integer() ? a["mode"].get<int>() : -1;
+      if (json_at(a, "raw").is_object()) {
+        TRY_STATUS(write_file_atomic(dest, json_str(a["raw"], "data"), mode >= 0 ? mode : 0644));
+      } else if (json_at(a, "local").is_object()) {
+        std::string key = json_str(a["local"], "key");
         auto exists = TRY(repo_.exists(key));
         if (!exists && optional) {
           std::erase_if(inv.mounts, [&](const StepMount& m) { return m.host_path == dest; });
           continue;
         }
-        auto st = repo_.load({key, dest, str(a, "subPath"), mode});
+        auto st = repo_.load({key, dest, json_str(a, "subPath"), mode});
         if (!st.ok()) return Error(st.error().code, "inputs.artifacts." + name + ": " + st.error().message);
       } else if (optional) {
         std::erase_if(inv.mounts, [&](const StepMount& m) { return m.host_path == dest; });
@@ -339,7 +328,7 @@ void Engine::start_leaves() {
       continue;
     }
     crash_point("after-spawn");
-    if (at(node.engine, "onExit").is_boolean()) crash_point("exit-handler");
+    if (json_at(node.engine, "onExit").is_boolean()) crash_point("exit-handler");
     node.engine["handle"] = *handle;
     run.planner->start_leaf(s.node_id, clock_.now());
     run.running.insert(s.node_id);
@@ -375,34 +364,34 @@ plan::LeafResult Engine::read_exit(ActiveRun& run, const plan::NodeStatus& node,
     r.stdout_text = text.ok() ? *text : std::string();
   }
   const Json& tmpl = plan::Planner::leaf_template(node);
-  const Json& outs = at(tmpl, "outputs");
-  if (at(outs, "parameters").is_array()) {
+  const Json& outs = json_at(tmpl, "outputs");
+  if (json_at(outs, "parameters").is_array()) {
     for (const auto& p : outs["parameters"]) {
-      std::string path = str(at(p, "valueFrom"), "path");
+      std::string path = json_str(json_at(p, "valueFrom"), "path");
       if (path.empty()) continue;
       std::string host = host_path_of(exit, path);
       auto text = host.empty() ? Result<std::string>(not_found(path)) : read_all(host);
-      r.parameter_files[str(p, "name")] = text.ok() ? std::optional<std::string>(*text) : std::nullopt;
+      r.parameter_files[json_str(p, "name")] = text.ok() ? std::optional<std::string>(*text) : std::nullopt;
     }
   }
-  if (at(outs, "artifacts").is_array()) {
+  if (json_at(outs, "artifacts").is_array()) {
     for (const auto& a : outs["artifacts"]) {
-      std::string path = str(a, "path");
+      std::string path = json_str(a, "path");
       if (path.empty()) continue;
       std::string host = host_path_of(exit, path);
       std::error_code ec;
-      bool optional = at(a, "optional").is_boolean() && a["optional"].get<bool>();
+      bool optional = json_at(a, "optional").is_boolean() && a["optional"].get<bool>();
       if (host.empty() || !fs::exists(host, ec)) {
         if (!optional && exit.exit_code == 0 && r.artifact_error.empty())
           r.artifact_error = "open " + path + ": no such file or directory";
         continue;
       }
-      bool archived = !at(at(a, "archive"), "none").is_object();
+      bool archived = !json_at(json_at(a, "archive"), "none").is_object();
       SaveRequest req;
       req.src = host;
-      req.key = plan::artifact_key(run.record.name, str(node.engine, "podName"), str(a, "name"), archived);
+      req.key = plan::artifact_key(run.record.name, json_str(node.engine, "podName"), json_str(a, "name"), archived);
       req.archive = archived ? ArchiveMode::kTarGz : ArchiveMode::kNone;
-      const Json& level = at(at(at(a, "archive"), "tar"), "compressionLevel");
+      const Json& level = json_at(json_at(json_at(a, "archive"), "tar"), "compressionLevel");
       if (level.is_number_integer()) req.compression_level = level.get<int>();
       auto st = repo_.save(req);
       if (!st.ok()) {

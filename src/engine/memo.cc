@@ -11,18 +11,6 @@ namespace tether::engine {
 
 namespace {
 
-const Json& field(const Json& j, const char* key) {
-  static const Json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string text(const Json& j, const char* key) {
-  const Json& v = field(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 // Kubernetes' rule for ConfigMap keys, which Argo applies to memoize keys.
 bool valid_cache_key(const std::string& key) {
   if (key.empty() || key.size() > 253) return false;
@@ -38,10 +26,10 @@ struct Memo {
 };
 
 std::optional<Memo> memo_of(const plan::NodeStatus& node) {
-  const Json& m = field(plan::Planner::leaf_template(node), "memoize");
+  const Json& m = json_at(plan::Planner::leaf_template(node), "memoize");
   if (!m.is_object()) return std::nullopt;
-  Memo memo{text(m, "key"), text(field(field(m, "cache"), "configMap"), "name"), std::nullopt};
-  if (!text(m, "maxAge").empty()) memo.max_age_seconds = plan::parse_duration_seconds(text(m, "maxAge"));
+  Memo memo{json_str(m, "key"), json_str(json_at(json_at(m, "cache"), "configMap"), "name"), std::nullopt};
+  if (!json_str(m, "maxAge").empty()) memo.max_age_seconds = plan::parse_duration_seconds(json_str(m, "maxAge"));
   return memo;
 }
 
@@ -62,7 +50,7 @@ Result<bool> Engine::use_memoized(ActiveRun& run, plan::NodeStatus& node) {
   run.state.changed.insert(node.id);
   auto cm = TRY(store_.get_object("ConfigMap", run.record.namespace_, memo->cache));
   if (!cm) return false;
-  const Json& raw = field(field(cm->object, "data"), memo->key.c_str());
+  const Json& raw = json_at(json_at(cm->object, "data"), memo->key.c_str());
   if (!raw.is_string()) return false;
   auto entry = parse_json(raw.get<std::string>());
   if (!entry.ok() || !entry->is_object()) {
@@ -73,11 +61,11 @@ Result<bool> Engine::use_memoized(ActiveRun& run, plan::NodeStatus& node) {
   WallTime now = clock_.now();
   WallTime created;
   if (memo->max_age_seconds) {
-    if (!parse_rfc3339(text(*entry, "creationTimestamp"), &created)) return false;
+    if (!parse_rfc3339(json_str(*entry, "creationTimestamp"), &created)) return false;
     if (now - created > std::chrono::microseconds(static_cast<int64_t>(*memo->max_age_seconds * 1e6))) return false;
   }
   node.memoization_status_json = status_json(*memo, true).dump();
-  run.planner->finish_leaf_from_cache(node.id, field(*entry, "outputs"), now);
+  run.planner->finish_leaf_from_cache(node.id, json_at(*entry, "outputs"), now);
   (*entry)["lastHitTimestamp"] = format_rfc3339(now);
   Json updated = cm->object;
   updated["data"][memo->key] = entry->dump();
