@@ -179,7 +179,11 @@ void Engine::apply(Delete& c) {
   if (!*found) return reply_later(std::move(c.reply), not_found("workflow " + c.run.name + " not found"));
   std::string uid = (*found)->uid;
   if (ActiveRun* run = find_active(c.run)) {
-    for (const auto& id : run->running) runner_.signal(id, SIGKILL);
+    for (const auto& id : run->running) {
+      runner_.signal(id, SIGKILL);
+      unlock_leaf(*run, id);
+    }
+    locks_.release(uid);
     runs_.erase(uid);
     timers_.erase(uid);
   }
@@ -372,6 +376,16 @@ Status Engine::recover() {
         continue;
       }
       run->running.insert(id);
+    }
+    // What ran before the restart holds its locks again, whatever the limits say now.
+    run->planner->prepare_if_needed();
+    const Json& wf_sync = json_at(run->planner->exec_spec(), "synchronization");
+    if (wf_sync.is_object() && run->record.phase != "Pending")
+      if (auto specs = lock_specs(store_, run->record.namespace_, wf_sync); specs.ok()) locks_.force(*specs, uid);
+    for (const auto& id : run->running) {
+      const Json& sync = json_at(plan::Planner::leaf_template(run->state.nodes.at(id)), "synchronization");
+      if (auto specs = lock_specs(store_, run->record.namespace_, sync); specs.ok() && !specs->empty())
+        locks_.force(*specs, uid + "/" + id);
     }
     log::info("adopted run {} ({} steps running)", run->record.name, run->running.size());
     runs_[uid] = std::move(run);

@@ -110,8 +110,15 @@ size_t running_leaves(const plan::RunState& st) {
 void Engine::plan_runs() {
   size_t total_running = 0;
   for (auto& [uid, run] : runs_) total_running += run->running.size();
-  for (auto& [uid, run] : runs_) {
-    if (run->finished) continue;
+  // Oldest first, so that runs and steps waiting for the same lock get it in that order.
+  std::vector<ActiveRun*> order;
+  for (auto& [uid, run] : runs_) order.push_back(run.get());
+  std::sort(order.begin(), order.end(), [](const ActiveRun* a, const ActiveRun* b) {
+    return std::tie(a->record.created_at, a->record.name) < std::tie(b->record.created_at, b->record.name);
+  });
+  for (ActiveRun* run : order) {
+    const std::string& uid = run->record.uid;
+    if (run->finished || !admit(*run)) continue;
     // A leaf that could not be started is decided at once, so its run moves on this turn.
     for (int round = 0; round < 8; ++round) {
       auto turn = run->planner->advance(clock_.now());
@@ -142,8 +149,11 @@ void Engine::plan_runs() {
           decided = true;
           continue;
         }
-        auto inv = memoized.ok() ? build_invocation(*run, node) : Result<StepInvocation>(memoized.take_error());
+        auto waiting = memoized.ok() ? lock_leaf(*run, node) : Result<std::string>(memoized.take_error());
+        if (waiting.ok() && !waiting->empty()) continue;
+        auto inv = waiting.ok() ? build_invocation(*run, node) : Result<StepInvocation>(waiting.take_error());
         if (!inv.ok()) {
+          unlock_leaf(*run, id);
           plan::LeafResult r;
           r.kind = plan::LeafResult::Kind::kStartFailed;
           r.message = inv.error().message;
@@ -238,6 +248,8 @@ Status Engine::commit_turn() {
   for (auto it = runs_.begin(); it != runs_.end();) {
     if (it->second->finished && it->second->running.empty()) {
       timers_.erase(it->first);
+      if (locks_.holds(it->first)) plan_again_ = true;
+      locks_.release(it->first);
       it = runs_.erase(it);
     } else {
       ++it;
@@ -253,8 +265,8 @@ Status Engine::commit_turn() {
 // Running.
 void Engine::wait_for_events(std::chrono::milliseconds max_wait) {
   constexpr std::chrono::milliseconds kStartsCommittedWithin{50};
-  bool busy = !to_start_.empty() || start_failed_;
-  start_failed_ = false;
+  bool busy = !to_start_.empty() || plan_again_;
+  plan_again_ = false;
   bool uncommitted = false;
   for (auto& [uid, run] : runs_) uncommitted = uncommitted || !run->state.changed.empty() || run->state.run_changed;
   {
@@ -316,6 +328,7 @@ void Engine::collect_exits() {
       }
       run->planner->finish_leaf(exit.node_id, r);
       remember(*run, it->second);
+      unlock_leaf(*run, exit.node_id);
       break;
     }
   }

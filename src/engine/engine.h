@@ -24,6 +24,7 @@
 #include "base/json.h"
 #include "base/result.h"
 #include "engine/artifact_repo.h"
+#include "engine/locks.h"
 #include "engine/runner.h"
 #include "engine/state.h"
 #include "engine/store.h"
@@ -159,6 +160,11 @@ class Engine {
   // Memoization (memo.cc): a cache hit decides the leaf without running it (true);
   // remember() stores the outputs of a memoized leaf that succeeded.
   Result<bool> use_memoized(ActiveRun& run, plan::NodeStatus& node);
+  // Synchronization (locks.h): admit() takes the workflow's locks before it starts;
+  // lock_leaf() a step's before it starts; "" once held, else why it waits.
+  bool admit(ActiveRun& run);
+  Result<std::string> lock_leaf(ActiveRun& run, plan::NodeStatus& node);
+  void unlock_leaf(ActiveRun& run, const std::string& node_id);
   void remember(ActiveRun& run, const plan::NodeStatus& node);
 
   plan::TemplateSource template_source(const std::string& namespace_);
@@ -177,7 +183,9 @@ class Engine {
   Batch batch_;                         // what this turn changed besides nodes and runs
   std::map<std::string, std::optional<WallTime>> timers_;  // run uid -> planner wake time
   std::optional<WallTime> idle_since_;
-  bool start_failed_ = false;  // a leaf of this turn could not start: plan again at once
+  // A leaf of this turn could not start, or a lock was given back: plan again at once.
+  bool plan_again_ = false;
+  Locks locks_;
 
   std::mutex mu_;  // guards inbox_ and shutdown_
   std::vector<Command> inbox_;

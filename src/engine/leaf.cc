@@ -311,12 +311,13 @@ void Engine::start_leaves() {
       run.start_env.erase(env);
     }
     auto fail = [&](const std::string& msg) {
+      unlock_leaf(run, s.node_id);
       plan::LeafResult r;
       r.kind = plan::LeafResult::Kind::kStartFailed;
       r.message = msg;
       r.started_at = r.finished_at = clock_.now();
       run.planner->finish_leaf(s.node_id, r);
-      start_failed_ = true;
+      plan_again_ = true;
     };
     if (auto st = stage_inputs(run, node, inv); !st.ok()) {
       fail(st.error().message);

@@ -103,6 +103,14 @@ class Planner {
   Planner(RunSpec spec, RunState& state);
   ~Planner();
 
+  // Resolves workflowTemplateRef and the like into exec_spec(); advance() does it too.
+  void prepare_if_needed() {
+    if (!prepared_) {
+      prepared_ = true;
+      prepare_status_ = prepare();
+    }
+  }
+
   // Walks the run once at time `now`. Errors are tether bugs or a broken stored state;
   // every problem of the workflow itself ends as an Error node or an Error run instead.
   Result<Turn> advance(WallTime now);

@@ -124,10 +124,7 @@ Status Planner::prepare() {
 }
 
 Result<Turn> Planner::advance(WallTime now) {
-  if (!prepared_) {
-    prepared_ = true;
-    prepare_status_ = prepare();
-  }
+  prepare_if_needed();
   Walk w(*this, now);
   return w.run();
 }

@@ -96,6 +96,7 @@ RUN = {
     "retry-container.yaml": {},
     "retry-script.yaml": {},
     "memoize-simple.yaml": {},
+    "synchronization-mutex-wf-level.yaml": {},
 }
 
 # What a cluster would hold for the examples: applied before any example runs.
@@ -125,7 +126,6 @@ SKIPPED = {
     "k8s-patch-json-pod.yaml": "resource templates need a Kubernetes API server",
     "k8s-patch-merge-pod.yaml": "resource templates need a Kubernetes API server",
     "k8s-patch-pod.yaml": "resource templates need a Kubernetes API server",
-    "synchronization-mutex-wf-level.yaml": "needs synchronization (mutex) support",
     "variables-showcase.yaml": "uses retries, daemons and timeouts together: not run yet",
     "volumes-existing.yaml": "needs a pre-existing PersistentVolumeClaim",
 }
