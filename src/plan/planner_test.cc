@@ -85,6 +85,7 @@ class Sim {
   const RunState& state() const { return state_; }
   std::vector<std::string> started;  // display names, in start order
   size_t per_turn = SIZE_MAX;        // leaves that end per turn (the others wait)
+  std::map<std::string, std::string> errors;  // display name -> why it could not run (Error)
 
  private:
   void finish(const std::string& id) {
@@ -111,6 +112,10 @@ class Sim {
       r.stdout_text = o.stdout_text;
       for (const auto& [k, v] : o.files) r.parameter_files[k] = v;
       break;
+    }
+    if (auto e = errors.find(n.display_name); e != errors.end()) {
+      r.kind = LeafResult::Kind::kStartFailed;
+      r.message = e->second;
     }
     planner_->finish_leaf(id, r);
   }
@@ -604,6 +609,91 @@ spec:
   EXPECT_EQ(sim.node("rx").children.size(), 2u);
   EXPECT_EQ(sim.node("rx").phase, "Failed");
   EXPECT_EQ(sim.node("rx").message, "retryStrategy.expression evaluated to false");
+}
+
+// duration × factor^(n−1), capped: the gaps between attempts are 2s, 4s, then the 5s cap.
+TEST(Planner, BackoffGrowsByItsFactorUpToItsCap) {
+  Sim sim(R"Y(
+metadata: {name: bo}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    retryStrategy: {limit: 3, backoff: {duration: "2s", factor: 2, cap: "5s"}}
+    container: {image: alpine}
+)Y",
+          {{"bo(*)", 1}});
+  sim.run();
+  ASSERT_EQ(sim.node("bo").children.size(), 4u);
+  std::vector<int64_t> gaps;
+  for (int i = 1; i < 4; ++i) {
+    const auto& prev = sim.node("bo(" + std::to_string(i - 1) + ")");
+    const auto& next = sim.node("bo(" + std::to_string(i) + ")");
+    gaps.push_back(std::chrono::duration_cast<std::chrono::seconds>(*next.started_at - *prev.finished_at).count());
+  }
+  EXPECT_EQ(gaps, (std::vector<int64_t>{2, 4, 5}));
+  EXPECT_EQ(sim.node("bo").message, "No more retries left");
+}
+
+TEST(Planner, BackoffMaxDurationEndsRetriesFromTheFirstAttemptsStart) {
+  Sim sim(R"Y(
+metadata: {name: md}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    retryStrategy: {limit: 100, backoff: {duration: "2s", maxDuration: "5s"}}
+    container: {image: alpine}
+)Y",
+          {{"md(*)", 1}});
+  sim.run();
+  EXPECT_EQ(sim.node("md").phase, "Failed");
+  EXPECT_EQ(sim.node("md").message, "Max duration limit exceeded");
+  EXPECT_LT(sim.node("md").children.size(), 5u);
+}
+
+// Which outcomes each retryPolicy retries: one failure (exit 1) or one error, then success.
+TEST(Planner, RetryPolicies) {
+  struct Case {
+    std::string policy;
+    std::string first;  // "fail", "error" or "transient"
+    bool retried;
+  };
+  const std::vector<Case> cases = {
+      {"", "fail", true},           {"", "error", false},          {"OnFailure", "fail", true},
+      {"OnFailure", "error", false}, {"OnError", "fail", false},    {"OnError", "error", true},
+      {"Always", "fail", true},     {"Always", "error", true},     {"OnTransientError", "fail", false},
+      {"OnTransientError", "error", false}, {"OnTransientError", "transient", true},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.policy + " after " + c.first);
+    std::string policy = c.policy.empty() ? "" : ", retryPolicy: " + c.policy;
+    Sim sim("metadata: {name: rp}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n"
+            "    retryStrategy: {limit: 2" + policy + "}\n    container: {image: alpine}\n",
+            {{"rp(0)", c.first == "fail" ? 1 : 0, "", {}}});
+    if (c.first == "error") sim.errors["rp(0)"] = "volume 'x' not found";
+    if (c.first == "transient") sim.errors["rp(0)"] = "dial tcp 10.0.0.1:443: connect: connection refused";
+    sim.run();
+    EXPECT_EQ(sim.node("rp").children.size(), c.retried ? 2u : 1u);
+    EXPECT_EQ(sim.node("rp").phase, c.retried ? "Succeeded" : (c.first == "fail" ? "Failed" : "Error"));
+  }
+}
+
+TEST(Planner, RetryExpressionWithoutAPolicyRetriesErrorsToo) {
+  Sim sim(R"Y(
+metadata: {name: re}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    retryStrategy: {limit: 2, expression: "lastRetry.status == 'Error'"}
+    container: {image: alpine}
+)Y",
+          {});
+  sim.errors["re(0)"] = "volume 'x' not found";
+  sim.run();
+  EXPECT_EQ(sim.node("re").children.size(), 2u);
+  EXPECT_EQ(sim.node("re").phase, "Succeeded");
 }
 
 constexpr const char* kExit = R"Y(

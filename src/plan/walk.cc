@@ -37,6 +37,18 @@ const Json& Planner::leaf_template(const NodeStatus& n) {
 
 namespace {
 
+// Argo's transient errors (util/errors): failures of the platform, not of the step, that
+// retryPolicy OnTransientError retries.
+bool is_transient_error(const std::string& message) {
+  static const char* const kTransient[] = {
+      "connection reset by peer", "connection refused", "i/o timeout", "net/http: TLS handshake timeout",
+      "the object has been modified", "exceeded quota", "etcdserver: leader changed", "http2: client connection lost",
+      "unexpected EOF", "no such host", "Client.Timeout exceeded", "lost"};
+  for (const char* t : kTransient)
+    if (message.find(t) != std::string::npos) return true;
+  return false;
+}
+
 int int_of(const Json& v, int fallback) {
   if (v.is_number_integer()) return v.get<int>();
   if (!v.is_string()) return fallback;
@@ -654,9 +666,11 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
         return {mark(rname, last_phase, stop_message()), ""};
       }
       std::string policy = jstr(retry, "retryPolicy");
-      if (policy.empty()) policy = "OnFailure";
-      bool on_failed = policy == "Always" || policy == "OnFailure" || policy == "OnTransientError";
-      bool on_error = policy == "Always" || policy == "OnError" || policy == "OnTransientError";
+      // An expression without a policy means Always, as in Argo.
+      if (policy.empty()) policy = jstr(retry, "expression").empty() ? "OnFailure" : "Always";
+      bool transient = policy == "OnTransientError" && is_transient_error(last->message);
+      bool on_failed = policy == "Always" || policy == "OnFailure" || transient;
+      bool on_error = policy == "Always" || policy == "OnError" || transient;
       if ((last_phase == phase::kFailed && !on_failed) || (last_phase == phase::kError && !on_error))
         return {mark(rname, last_phase, last->message), ""};
       int limit = int_of(jget(retry, "limit"), -1);
@@ -680,6 +694,13 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
           return {mark(rname, last_phase, std::string("retryStrategy.expression evaluated to false")), ""};
       }
       const Json& backoff = jget(retry, "backoff");
+      // maxDuration counts from the first attempt's start; once past it, no more attempts.
+      if (auto max = parse_duration_seconds(jstr(backoff, "maxDuration")); max && backoff.is_object()) {
+        const NodeStatus* first = get(rnode->children.front());
+        if (first && first->started_at &&
+            now_ > *first->started_at + std::chrono::microseconds(static_cast<int64_t>(*max * 1e6)))
+          return {mark(rname, last_phase, std::string("Max duration limit exceeded")), ""};
+      }
       if (backoff.is_object() && last->finished_at) {
         double base = parse_duration_seconds(jstr(backoff, "duration").empty() ? value_text(jget(backoff, "duration"))
                                                                        : jstr(backoff, "duration"))
