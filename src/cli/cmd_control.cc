@@ -117,5 +117,46 @@ CommandRegistrar reg_retry("retry", [](CLI::App& root) {
   cmd->callback([a] { set_exit_code(run_retry(*a)); });
 });
 
+struct NodeSetArgs {
+  std::string name;
+  std::string namespace_ = "default";
+  std::string selector, phase, message;
+  std::vector<std::string> outputs;
+};
+
+// argo node set: values for a running workflow's nodes, mostly the supplied outputs of a
+// suspend node before `resume`.
+int run_node_set(const NodeSetArgs& a) {
+  auto home = open_home();
+  if (!home.ok()) return fmt::print(stderr, "{}\n", home.error().str()), 1;
+  auto store = open_reader(*home);
+  if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
+  auto found = (*store)->find_run(a.namespace_, a.name);
+  if (!found.ok()) return fmt::print(stderr, "{}\n", found.error().str()), 1;
+  if (!*found) return fmt::print(stderr, "workflows.argoproj.io \"{}\" not found\n", a.name), 1;
+  Json req = {{"op", "node-set"}, {"namespace", a.namespace_}, {"name", (*found)->name},
+              {"nodeFieldSelector", a.selector}, {"phase", a.phase}, {"message", a.message},
+              {"outputParameters", a.outputs}};
+  auto reply = engine_call(*home, req);
+  if (!reply.ok()) return fmt::print(stderr, "{}\n", reply.error().message), 1;
+  fmt::print("workflow values set\n");
+  return 0;
+}
+
+CommandRegistrar reg_node("node", [](CLI::App& root) {
+  auto a = std::make_shared<NodeSetArgs>();
+  auto* node = root.add_subcommand("node", "change a running workflow's nodes");
+  node->require_subcommand(1);
+  auto* cmd = node->add_subcommand("set", "set outputs, phase or message of the nodes the selector names");
+  cmd->add_option("workflow", a->name, "workflow name, uid or @latest")->required();
+  cmd->add_option("-n,--namespace", a->namespace_, "namespace");
+  cmd->add_option("--node-field-selector", a->selector, "selector of the nodes, e.g. displayName=approve")->required();
+  cmd->add_option("-p,--output-parameter", a->outputs, "output parameter to set: NAME=VALUE")
+      ->allow_extra_args(false);
+  cmd->add_option("--phase", a->phase, "phase to set: Succeeded, Failed or Error");
+  cmd->add_option("-m,--message", a->message, "message to set");
+  cmd->callback([a] { set_exit_code(run_node_set(*a)); });
+});
+
 }  // namespace
 }  // namespace tether::cli

@@ -52,6 +52,19 @@ engine::RunRef run_ref(const Json& req) {
   return ref;
 }
 
+// A request's list of "NAME=VALUE" strings.
+Result<std::vector<std::pair<std::string, std::string>>> name_values(const Json& req, const char* key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& p : req.value(key, Json::array())) {
+    std::string kv = p.is_string() ? p.get<std::string>() : std::string();
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return invalid("expected parameter of the form: NAME=VALUE. Received: " + kv);
+    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return out;
+}
+
 Json handle(engine::Engine& eng, const Json& req) {
   std::string op = req.value("op", std::string());
   if (op == "ping") return {{"ok", true}, {"pid", ::getpid()}};
@@ -77,17 +90,25 @@ Json handle(engine::Engine& eng, const Json& req) {
   if (op == "delete") return run_on_engine(eng, engine::Delete{run_ref(req), {}});
   if (op == "suspend") return run_on_engine(eng, engine::Suspend{run_ref(req), {}});
   if (op == "resume") return run_on_engine(eng, engine::Resume{run_ref(req), {}});
+  if (op == "node-set") {
+    engine::NodeSet cmd;
+    cmd.run = run_ref(req);
+    cmd.node_field_selector = req.value("nodeFieldSelector", std::string());
+    cmd.phase = req.value("phase", std::string());
+    cmd.message = req.value("message", std::string());
+    auto params = name_values(req, "outputParameters");
+    if (!params.ok()) return error_reply(params.error());
+    cmd.output_parameters = std::move(*params);
+    return run_on_engine(eng, std::move(cmd));
+  }
   if (op == "retry") {
     engine::Retry cmd;
     cmd.run = run_ref(req);
     cmd.restart_successful = req.value("restartSuccessful", false);
     cmd.node_field_selector = req.value("nodeFieldSelector", std::string());
-    for (const auto& p : req.value("parameters", Json::array())) {
-      std::string kv = p.is_string() ? p.get<std::string>() : std::string();
-      auto eq = kv.find('=');
-      if (eq == std::string::npos) return error_reply(invalid("expected parameter of the form: NAME=VALUE. Received: " + kv));
-      cmd.parameters.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    }
+    auto params = name_values(req, "parameters");
+    if (!params.ok()) return error_reply(params.error());
+    cmd.parameters = std::move(*params);
     return run_on_engine(eng, std::move(cmd));
   }
   return {{"ok", false}, {"error", "unknown request \"" + op + "\""}};

@@ -334,6 +334,38 @@ void Engine::apply(Retry& c) {
   reply_later(std::move(c.reply), ok_status());
 }
 
+void Engine::apply(NodeSet& c) {
+  auto fail = [&](Error e) { reply_later(std::move(c.reply), std::move(e)); };
+  ActiveRun* run = find_active(c.run);
+  if (!run) return fail(not_found("workflow " + c.run.name + " is not running"));
+  if (!c.phase.empty() && c.phase != phase::kSucceeded && c.phase != phase::kFailed && c.phase != phase::kError)
+    return fail(invalid("phase must be Succeeded, Failed or Error, not \"" + c.phase + "\""));
+  std::vector<plan::NodeStatus*> matched;
+  for (auto& [id, n] : run->state.nodes)
+    if (selector_matches(c.node_field_selector, n)) matched.push_back(&n);
+  if (matched.empty()) return fail(not_found("no nodes matching nodeFieldSelector: " + c.node_field_selector));
+  for (plan::NodeStatus* n : matched) {
+    for (const auto& kv : c.output_parameters) {
+      Json& params = n->outputs["parameters"];
+      auto it = params.is_array() ? std::find_if(params.begin(), params.end(),
+                                                 [&](const Json& p) { return json_str(p, "name") == kv.first; })
+                                  : params.end();
+      if (!params.is_array() || it == params.end())
+        return fail(invalid("node " + n->display_name + " is not expecting output parameter \"" + kv.first + "\""));
+      (*it)["value"] = kv.second;
+    }
+  }
+  for (plan::NodeStatus* n : matched) {
+    if (!c.message.empty()) n->message = c.message;
+    if (!c.phase.empty() && !phase_fulfilled(n->phase)) {
+      n->phase = c.phase;
+      n->finished_at = clock_.now();
+    }
+    run->state.changed.insert(n->id);
+  }
+  reply_later(std::move(c.reply), ok_status());
+}
+
 // Rebuilds every unfinished run from its record and nodes, as Argo's controller rebuilds
 // from status.nodes, and re-attaches every leaf whose intent to start was committed.
 Status Engine::recover() {

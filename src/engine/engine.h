@@ -81,7 +81,17 @@ struct Retry {
   std::vector<std::pair<std::string, std::string>> parameters;  // replace spec.arguments values
   std::function<void(Status)> reply;
 };
-using Command = std::variant<Submit, Stop, Terminate, Delete, Suspend, Resume, Retry>;
+// Argo's `node set`: outputs (of suspend nodes), phase or message of the running run's
+// nodes that the selector names.
+struct NodeSet {
+  RunRef run;
+  std::string node_field_selector;
+  std::vector<std::pair<std::string, std::string>> output_parameters;
+  std::string phase;
+  std::string message;
+  std::function<void(Status)> reply;
+};
+using Command = std::variant<Submit, Stop, Terminate, Delete, Suspend, Resume, Retry, NodeSet>;
 
 class Engine {
  public:
@@ -144,6 +154,7 @@ class Engine {
   void apply(Suspend& c);
   void apply(Resume& c);
   void apply(Retry& c);
+  void apply(NodeSet& c);
   ActiveRun* find_active(const RunRef& ref);
   Status shutdown_active(const RunRef& ref, const std::string& strategy);
   void reply_later(std::function<void(Status)> fn, Status status);

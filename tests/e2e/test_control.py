@@ -202,6 +202,48 @@ class Control(TetherTest):
         self.assertEqual(wf["metadata"]["labels"]["workflows.argoproj.io/resubmitted-from-workflow"], name)
         self.assertEqual(self.get_json(name)["status"]["phase"], "Failed")
 
+    def test_suspend_template_outputs_come_from_node_set(self):
+        text = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: {name}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - name: approve
+        template: approve
+    - - name: release
+        template: say
+        arguments: {{parameters: [{{name: message, value: "{{{{steps.approve.outputs.parameters.message}}}}"}}]}}
+  - name: approve
+    suspend: {{}}
+    outputs:
+      parameters:
+      - name: message
+        valueFrom: {{supplied: {{}}}}
+  - name: say
+    inputs: {{parameters: [{{name: message}}]}}
+    container: {{image: busybox, command: [echo, "{{{{inputs.parameters.message}}}}"]}}
+"""
+        name = self.submit("approval", text=text)
+        deadline = time.monotonic() + 30
+        while "approve" not in self.nodes_by_display(self.get_json(name)):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        r = self.tether("node", "set", name, "--output-parameter", "nope=x", "--node-field-selector", "displayName=approve")
+        self.assertEqual(r.rc, 1)
+        self.assertIn('not expecting output parameter "nope"', r.err)
+        r = self.ok("node", "set", name, "--output-parameter", "message=ship it", "--node-field-selector",
+                    "displayName=approve")
+        self.assertEqual(r.out.strip(), "workflow values set")
+        self.ok("resume", name)
+        wf = self.finish(name)
+        self.assertEqual(wf["status"]["phase"], "Succeeded")
+        self.assertIn("ship it", self.ok("logs", name).out)
+
 
 if __name__ == "__main__":
     unittest.main()
