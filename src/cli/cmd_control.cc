@@ -28,30 +28,36 @@ constexpr Verb kVerbs[] = {
     {"resume", "resumed", "resume suspended workflows"},
 };
 
+// The home, its store and the stored name of the run a verb names by name, uid or
+// @latest: the engine knows runs by name or uid, @latest is the store's to resolve.
+struct Target {
+  Home home;
+  std::unique_ptr<engine::Store> store;
+  std::string name;
+};
+
+Result<Target> find_target(const std::string& namespace_, const std::string& name) {
+  Target t{TRY(open_home()), nullptr, ""};
+  t.store = TRY(open_reader(t.home));
+  auto found = TRY(t.store->find_run(namespace_, name));
+  if (!found) return not_found("workflows.argoproj.io \"" + name + "\" not found");
+  t.name = found->name;
+  return t;
+}
+
 int run_control(const Verb& verb, const ControlArgs& a) {
-  auto home = open_home();
-  if (!home.ok()) return fmt::print(stderr, "{}\n", home.error().str()), 1;
-  auto store = open_reader(*home);
-  if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
   int rc = 0;
   for (const auto& n : a.names) {
-    // The engine knows runs by name or uid; @latest is the store's to resolve.
-    auto found = (*store)->find_run(a.namespace_, n);
-    if (!found.ok()) return fmt::print(stderr, "{}\n", found.error().str()), 1;
-    if (!*found) {
-      fmt::print(stderr, "workflows.argoproj.io \"{}\" not found\n", n);
-      rc = 1;
-      continue;
-    }
-    Json req = {{"op", verb.name}, {"namespace", a.namespace_}, {"name", (*found)->name}};
+    auto t = find_target(a.namespace_, n);
+    Json req = {{"op", verb.name}, {"namespace", a.namespace_}, {"name", t.ok() ? t->name : n}};
     if (!a.message.empty()) req["message"] = a.message;
-    auto reply = engine_call(*home, req);
+    auto reply = t.ok() ? engine_call(t->home, req) : Result<Json>(t.take_error());
     if (!reply.ok()) {
       fmt::print(stderr, "{}\n", reply.error().message);
       rc = 1;
       continue;
     }
-    fmt::print("workflow {} {}\n", (*found)->name, verb.done);
+    fmt::print("workflow {} {}\n", t->name, verb.done);
   }
   return rc;
 }
@@ -79,24 +85,19 @@ struct RetryArgs {
 
 // argo retry: the engine takes the run up again where it failed; printed as submit prints.
 int run_retry(const RetryArgs& a) {
-  auto home = open_home();
-  if (!home.ok()) return fmt::print(stderr, "{}\n", home.error().str()), 1;
-  auto store = open_reader(*home);
-  if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
-  auto found = (*store)->find_run(a.namespace_, a.name);
-  if (!found.ok()) return fmt::print(stderr, "{}\n", found.error().str()), 1;
-  if (!*found) return fmt::print(stderr, "workflows.argoproj.io \"{}\" not found\n", a.name), 1;
-  std::string name = (*found)->name;
+  auto t = find_target(a.namespace_, a.name);
+  if (!t.ok()) return fmt::print(stderr, "{}\n", t.error().message), 1;
+  const std::string& name = t->name;
   Json req = {{"op", "retry"},           {"namespace", a.namespace_},
               {"name", name},            {"restartSuccessful", a.restart_successful},
               {"nodeFieldSelector", a.node_field_selector}, {"parameters", a.parameters}};
-  auto reply = engine_call(*home, req);
+  auto reply = engine_call(t->home, req);
   if (!reply.ok()) return fmt::print(stderr, "{}\n", reply.error().message), 1;
-  auto wf = load_workflow(**store, a.namespace_, name);
+  auto wf = load_workflow(*t->store, a.namespace_, name);
   if (!wf.ok()) return fmt::print(stderr, "{}\n", wf.error().str()), 1;
   print_submitted(*wf, a.output, a.watch);
   bool quiet = !a.output.empty() && a.output != "wide";
-  return follow_after_submit(*home, a.namespace_, {name}, a.watch, a.wait, a.log, quiet);
+  return follow_after_submit(t->home, a.namespace_, {name}, a.watch, a.wait, a.log, quiet);
 }
 
 CommandRegistrar reg_retry("retry", [](CLI::App& root) {
@@ -127,17 +128,12 @@ struct NodeSetArgs {
 // argo node set: values for a running workflow's nodes, mostly the supplied outputs of a
 // suspend node before `resume`.
 int run_node_set(const NodeSetArgs& a) {
-  auto home = open_home();
-  if (!home.ok()) return fmt::print(stderr, "{}\n", home.error().str()), 1;
-  auto store = open_reader(*home);
-  if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
-  auto found = (*store)->find_run(a.namespace_, a.name);
-  if (!found.ok()) return fmt::print(stderr, "{}\n", found.error().str()), 1;
-  if (!*found) return fmt::print(stderr, "workflows.argoproj.io \"{}\" not found\n", a.name), 1;
-  Json req = {{"op", "node-set"}, {"namespace", a.namespace_}, {"name", (*found)->name},
+  auto t = find_target(a.namespace_, a.name);
+  if (!t.ok()) return fmt::print(stderr, "{}\n", t.error().message), 1;
+  Json req = {{"op", "node-set"}, {"namespace", a.namespace_}, {"name", t->name},
               {"nodeFieldSelector", a.selector}, {"phase", a.phase}, {"message", a.message},
               {"outputParameters", a.outputs}};
-  auto reply = engine_call(*home, req);
+  auto reply = engine_call(t->home, req);
   if (!reply.ok()) return fmt::print(stderr, "{}\n", reply.error().message), 1;
   fmt::print("workflow values set\n");
   return 0;
