@@ -197,7 +197,7 @@ int wait_for_runs(const Home& home, const std::string& namespace_, const std::ve
   if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
   int rc = 0;
   for (const auto& name : names) {
-    auto wf = follow_workflow(**store, namespace_, name, [](const Json&) {});
+    auto wf = await_workflow(**store, namespace_, name);
     if (!wf.ok()) {
       fmt::print(stderr, "{}\n", wf.error().str());
       rc = 1;
