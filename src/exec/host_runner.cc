@@ -113,7 +113,7 @@ Status prepare_attempt(const std::string& dir, const StepSpec& spec, const std::
   if (!write_file_replace(dir + "/" + node_file::kSpec, encode_spec(spec)))
     return io_error("cannot write " + dir + "/" + node_file::kSpec);
   for (const char* name : {node_file::kExit, node_file::kStarted, node_file::kDeadline, node_file::kAbandoned,
-                           node_file::kLaunching})
+                           node_file::kStdout})
     if (::unlink((dir + "/" + name).c_str()) != 0 && errno != ENOENT) return io_error("cannot remove " + dir + "/" + name);
   return ok_status();
 }
@@ -278,7 +278,7 @@ void HostRunner::track(const StepInvocation& step, UniqueFd pidfd, pid_t pid) {
 //    Writing `abandoned` while holding the lock means a supervisor that only now gets the
 //    lock sees it and exits without running anything; a step left running by a dead
 //    supervisor is killed. Either way it will never run: if no supervisor got as far as
-//    `launching`, the step provably never started and is reported not started (the engine
+//    creating `stdout`, the step provably never started and is reported not started (the engine
 //    starts it afresh); otherwise it is reported lost.
 Status HostRunner::attach(const std::string& node_id, const std::string& node_dir, const std::string& handle,
                           const StepInvocation& step) {
@@ -310,7 +310,7 @@ Status HostRunner::attach(const std::string& node_id, const std::string& node_di
       if (!ended) {
         if (!write_file_replace(node_dir + "/" + node_file::kAbandoned, "abandoned by the engine\n"))
           return io_error("cannot write " + node_dir + "/" + node_file::kAbandoned);
-        if (!exists(node_dir + "/" + node_file::kLaunching)) return not_started();
+        if (!exists(node_dir + "/" + node_file::kStdout)) return not_started();
         ProcessId orphan = from_started(node_dir, "step");
         if (orphan.pid > 0 && proc_start_time(orphan.pid) == orphan.start_time) ::kill(-orphan.pid, SIGKILL);
       }

@@ -47,11 +47,11 @@ inline constexpr const char* kSpec = "spec";
 inline constexpr const char* kStarted = "started";
 inline constexpr const char* kExit = "exit";
 inline constexpr const char* kAbandoned = "abandoned";
-// Written by the supervisor, under the node's lock, just before it starts the step: once the
-// lock is free, its absence proves the step never ran, so an engine may start it afresh.
-inline constexpr const char* kLaunching = "launching";
 inline constexpr const char* kDeadline = "deadline";
 inline constexpr const char* kLog = "main.log";
+// Created by the supervisor, under the node's lock, just before it starts the step (and
+// removed when an attempt is prepared): once the lock is free, its absence proves the step
+// never ran, so an engine may start it afresh. No file of its own: each costs an inode.
 inline constexpr const char* kStdout = "stdout";
 inline constexpr const char* kScript = "script";
 inline constexpr const char* kTmp = "tmp";

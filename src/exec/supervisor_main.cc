@@ -179,8 +179,6 @@ class Supervisor {
     if (::mkdir(path(node_file::kTmp).c_str(), 01777) != 0 && errno != EEXIST)
       return record_start_failure("cannot create " + path(node_file::kTmp) + ": " + std::strerror(errno));
     if (!open_files()) return record_start_failure("cannot open the log files in " + dir_ + ": " + std::strerror(errno));
-    if (!write_file_replace(path(node_file::kLaunching), ""))
-      return record_start_failure("cannot write " + path(node_file::kLaunching) + ": " + std::strerror(errno));
     if (!spawn()) return 1;
     pump();
     remove_unwritten_placeholders(plan_);
