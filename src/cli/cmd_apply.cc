@@ -11,6 +11,8 @@
 #include "base/strings.h"
 #include "cli/command.h"
 #include "cli/home.h"
+#include "cli/runs.h"
+#include "cli/workflow_input.h"
 #include "spec/load.h"
 #include "spec/validate.h"
 
@@ -57,12 +59,16 @@ std::string object_name(const spec::Document& d) {
   return name != meta->end() && name->is_string() ? name->get<std::string>() : std::string();
 }
 
-Result<std::vector<spec::Document>> load_all(const std::vector<std::string>& files) {
+// only_kind: a verb for one kind (`template create`) takes no other.
+Result<std::vector<spec::Document>> load_all(const std::vector<std::string>& files, const std::string& only_kind = "") {
   std::vector<spec::Document> docs;
   for (const auto& f : files) {
     auto text = TRY(read_file(f));
     auto loaded = TRY(spec::load_documents(text, f));
     for (auto& d : loaded) {
+      if (!only_kind.empty() && d.kind != only_kind)
+        return invalid(d.pos.str() + ": expected a " + only_kind + ", not " +
+                       (d.kind.empty() ? std::string("this document") : d.kind));
       if (!appliable_kinds().count(d.kind))
         return invalid(d.pos.str() + ": tether apply stores " +
                        "ConfigMap, Secret, WorkflowTemplate, ClusterWorkflowTemplate and CronWorkflow, not " +
@@ -93,21 +99,112 @@ Json store_request(const spec::Document& d, const std::string& default_ns) {
   return {{"op", "put_object"}, {"kind", d.kind}, {"namespace", ns}, {"name", name}, {"object", object}};
 }
 
-int run_apply(const ApplyArgs& a) {
+// Stores every document of the files; says each one's kind/name in `done`.
+int store_files(const std::vector<std::string>& paths, const std::string& namespace_, const std::string& only_kind,
+                const std::function<void(const spec::Document&, const std::string& name)>& done) {
   auto home = open_home();
   if (!home.ok()) return fmt::print(stderr, "Error: {}\n", home.error().message), 1;
-  auto docs = load_all(expand(a.paths));
+  auto docs = load_all(expand(paths), only_kind);
   if (!docs.ok()) return fmt::print(stderr, "Error: {}\n", docs.error().str()), 1;
   for (const auto& d : *docs) {
-    Json req = store_request(d, a.namespace_);
+    Json req = store_request(d, namespace_);
     auto r = engine_call(*home, req);
     if (!r.ok()) return fmt::print(stderr, "Error: {}\n", r.error().message), 1;
-    std::string kind = d.kind;
-    std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return std::tolower(c); });
-    fmt::print("{}/{} configured\n", kind, req["name"].get<std::string>());
+    done(d, req["name"].get<std::string>());
   }
   return 0;
 }
+
+int run_apply(const ApplyArgs& a) {
+  return store_files(a.paths, a.namespace_, "", [](const spec::Document& d, const std::string& name) {
+    std::string kind = d.kind;
+    std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return std::tolower(c); });
+    fmt::print("{}/{} configured\n", kind, name);
+  });
+}
+
+// `tether template` and `tether cluster-template`: argo's verbs for stored
+// (Cluster)WorkflowTemplates.
+struct TemplateKind {
+  const char* verb;
+  const char* kind;
+  bool cluster;
+};
+
+struct TemplateArgs {
+  std::vector<std::string> files;
+  std::string name;
+  std::string namespace_ = "default";
+  std::string output;
+};
+
+int template_create(const TemplateKind& k, const TemplateArgs& a) {
+  return store_files(a.files, a.namespace_, k.kind, [&](const spec::Document&, const std::string& name) {
+    fmt::print("Name:                {}\n", name);
+    if (!k.cluster) fmt::print("Namespace:           {}\n", a.namespace_);
+  });
+}
+
+int template_read(const TemplateKind& k, const TemplateArgs& a, bool one) {
+  auto home = open_home();
+  if (!home.ok()) return fmt::print(stderr, "Error: {}\n", home.error().message), 1;
+  auto store = open_reader(*home);
+  if (!store.ok()) return fmt::print(stderr, "Error: {}\n", store.error().message), 1;
+  std::string ns = k.cluster ? std::string() : a.namespace_;
+  if (!one) {
+    auto all = (*store)->list_objects(k.kind, ns);
+    if (!all.ok()) return fmt::print(stderr, "Error: {}\n", all.error().message), 1;
+    fmt::print("NAME\n");
+    for (const auto& o : *all) fmt::print("{}\n", o.name);
+    return 0;
+  }
+  auto obj = (*store)->get_object(k.kind, ns, a.name);
+  if (!obj.ok()) return fmt::print(stderr, "Error: {}\n", obj.error().message), 1;
+  if (!*obj) return fmt::print(stderr, "Error: {}.argoproj.io \"{}\" not found\n", k.verb, a.name), 1;
+  if (a.output == "json") fmt::print("{}\n", (*obj)->object.dump(2));
+  else if (a.output == "yaml") fmt::print("{}\n", to_yaml((*obj)->object));
+  else {
+    fmt::print("Name:                {}\n", a.name);
+    if (!k.cluster) fmt::print("Namespace:           {}\n", ns);
+    fmt::print("Created:             {}\n", (*obj)->updated_at);
+  }
+  return 0;
+}
+
+int template_delete(const TemplateKind& k, const TemplateArgs& a) {
+  auto home = open_home();
+  if (!home.ok()) return fmt::print(stderr, "Error: {}\n", home.error().message), 1;
+  Json req = {{"op", "delete_object"}, {"kind", k.kind}, {"namespace", k.cluster ? std::string() : a.namespace_},
+              {"name", a.name}};
+  auto r = engine_call(*home, req);
+  if (!r.ok()) return fmt::print(stderr, "Error: {}\n", r.error().message), 1;
+  fmt::print("{} '{}' deleted\n", k.kind, a.name);
+  return 0;
+}
+
+void template_verbs(CLI::App& root, const TemplateKind& k) {
+  auto* cmd = root.add_subcommand(k.verb, std::string("manage ") + k.kind + "s");
+  cmd->require_subcommand(1);
+  using Action = std::function<int(const TemplateKind&, const TemplateArgs&)>;
+  auto verb = [&](const std::string& name, const char* about, Action action) {
+    auto a = std::make_shared<TemplateArgs>();
+    auto* sub = cmd->add_subcommand(name, about);
+    if (name == "create") sub->add_option("files", a->files, "files or directories")->required();
+    else if (name != "list") sub->add_option("name", a->name, "name")->required();
+    if (!k.cluster) sub->add_option("-n,--namespace", a->namespace_, "namespace");
+    if (name == "get") sub->add_option("-o,--output", a->output, "json|yaml");
+    sub->callback([k, a, action] { set_exit_code(action(k, *a)); });
+  };
+  verb("create", "store templates from files", template_create);
+  verb("list", "list them", [](const TemplateKind& k, const TemplateArgs& a) { return template_read(k, a, false); });
+  verb("get", "show one", [](const TemplateKind& k, const TemplateArgs& a) { return template_read(k, a, true); });
+  verb("delete", "delete one", template_delete);
+}
+
+CommandRegistrar reg_template("template", [](CLI::App& root) {
+  template_verbs(root, {"template", "WorkflowTemplate", false});
+  template_verbs(root, {"cluster-template", "ClusterWorkflowTemplate", true});
+});
 
 CommandRegistrar reg("apply", [](CLI::App& root) {
   auto a = std::make_shared<ApplyArgs>();
