@@ -3,6 +3,7 @@
 Every test gets its own home, so its engine, store and artifacts are its own; at the end
 the engine is stopped and no step process may be left behind.
 """
+import contextlib
 import json
 import os
 import shutil
@@ -29,6 +30,31 @@ class Result:
         return f"rc={self.rc}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
 
 
+class Tally:
+    """Counts a module's checks, for the `MODULE: N passed, N failed` line it prints last.
+
+    A check is a subTest, so one broken payload or promise does not hide the others."""
+
+    def __init__(self, module):
+        self.module = module
+        self.passed = 0
+        self.failed = 0
+
+    @contextlib.contextmanager
+    def check(self, test, label):
+        with test.subTest(label):
+            try:
+                yield
+            except BaseException:
+                self.failed += 1
+                print(f"FAILED: {label}")
+                raise
+            self.passed += 1
+
+    def report(self, extra=""):
+        print(f"\n{self.module}: {self.passed} passed, {self.failed} failed{extra}")
+
+
 class TetherTest(unittest.TestCase):
     """Base class: self.tether(...) runs the binary in this test's home."""
 
@@ -51,6 +77,14 @@ class TetherTest(unittest.TestCase):
         r = self.tether(*args, **kw)
         self.assertEqual(r.rc, 0, f"tether {' '.join(args)} failed: {r!r}")
         return r
+
+    def write(self, name, text):
+        """A file in this test's home; returns its path."""
+        path = os.path.join(self.home, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
 
     def get_json(self, name):
         return json.loads(self.ok("get", name, "-o", "json").out)

@@ -46,12 +46,6 @@ class SubmitListGetLogsDelete(TetherTest):
 
 
 class WaitExitCodes(TetherTest):
-    def write(self, name, text):
-        path = os.path.join(self.home, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
     def test_wait_is_zero_only_for_success(self):
         ok = self.write("ok.yaml", """
 apiVersion: argoproj.io/v1alpha1

@@ -75,13 +75,6 @@ spec:
 
 
 class Lint(TetherTest):
-    def write(self, name, text):
-        path = os.path.join(self.home, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
     def test_good_file(self):
         r = self.ok("lint", self.write("good.yaml", GOOD))
         self.assertEqual(r.out, "✔ no linting errors found!\n")
