@@ -1,7 +1,6 @@
 """Stored (Cluster)WorkflowTemplates through argo's verbs: create, list, get, delete, and a
 workflow that runs one with workflowTemplateRef and one template of it with templateRef."""
 import json
-import os
 import unittest
 
 from harness import TetherTest
@@ -24,12 +23,6 @@ spec:
 
 
 class Templates(TetherTest):
-    def write(self, name, text):
-        path = os.path.join(self.home, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
     def test_create_list_get_delete_and_run(self):
         path = self.write("t.yaml", TEMPLATE.format(kind="WorkflowTemplate", name="greeter"))
         r = self.ok("template", "create", path)
