@@ -1,9 +1,12 @@
 #include "cli/workflow_input.h"
 
 #include <fmt/core.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
@@ -217,9 +220,24 @@ int follow_after_submit(const Home& home, const std::string& namespace_, const s
                         bool watch, bool wait, bool log, bool quiet) {
   if (log) {
     for (const auto& n : names) {
+      // `tether logs -f` in a child of its own, with an argv and no shell: names and
+      // namespaces are data.
       std::string exe = std::filesystem::read_symlink("/proc/self/exe").string();
-      std::string cmd = fmt::format("'{}' logs -n '{}' '{}' -f", exe, namespace_, n);
-      if (std::system(cmd.c_str()) != 0) return 1;
+      std::vector<std::string> args = {exe, "logs", "-n", namespace_, n, "-f"};
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      std::fflush(stdout);
+      pid_t pid = ::fork();
+      if (pid < 0) return fmt::print(stderr, "fork: {}\n", std::strerror(errno)), 1;
+      if (pid == 0) {
+        ::execv(exe.c_str(), argv.data());
+        ::_exit(127);
+      }
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
     }
   }
   if (wait) return wait_for_runs(home, namespace_, names, quiet);

@@ -45,6 +45,28 @@ std::string uuid_v4() {
   return s;
 }
 
+// The path of the first string in j that holds a NUL byte ("" when none): no program can
+// receive one, and C strings on the way would cut the value short without a word.
+std::string nul_path(const Json& j, const std::string& at) {
+  if (j.is_string()) return j.get_ref<const std::string&>().find('\0') != std::string::npos ? at : "";
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (auto p = nul_path(*it, at.empty() ? it.key() : at + "." + it.key()); !p.empty()) return p;
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i)
+      if (auto p = nul_path(j[i], at + "[" + std::to_string(i) + "]"); !p.empty()) return p;
+  }
+  return "";
+}
+
+// Kubernetes' rule for namespaces (a DNS-1123 label), which Argo's API server enforces.
+bool dns_label(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return s.front() != '-' && s.back() != '-';
+}
+
 std::string str_at(const Json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -99,11 +121,17 @@ void Engine::apply(Submit& c) {
   if (!meta.is_object()) meta = Json::object();
   std::string ns = str_at(meta, "namespace");
   if (ns.empty()) ns = "default";
-  std::string name = str_at(meta, "name");
   auto reply_error = [&](Error e) {
     auto fn = std::move(c.reply);
     if (fn) replies_.push_back({[fn, e]() { fn(e); }});
   };
+  if (auto p = nul_path(wf, ""); !p.empty())
+    return reply_error(invalid(p + " contains a NUL byte, which no program can receive"));
+  if (!dns_label(ns))
+    return reply_error(invalid("metadata.namespace \"" + ns + "\": a lowercase RFC 1123 label must consist of lower "
+                               "case alphanumeric characters or '-', and must start and end with an alphanumeric "
+                               "character"));
+  std::string name = str_at(meta, "name");
   if (name.empty()) {
     std::string prefix = str_at(meta, "generateName");
     if (prefix.empty()) return reply_error(invalid("metadata.name or metadata.generateName is required"));

@@ -141,11 +141,10 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
   inv.node_dir = node_dir(options_.home, run.record.uid, node.id);
   inv.image = json_str(c, "image");
   inv.command = strings(json_at(c, "command"));
-  if (json_at(tmpl, "script").is_object()) {
-    inv.script = json_str(c, "source");
-  } else {
-    for (auto& a : strings(json_at(c, "args"))) inv.command.push_back(a);
-  }
+  // A script's args come before its source's path, which the runner appends last (Argo
+  // appends the path to args).
+  for (auto& a : strings(json_at(c, "args"))) inv.command.push_back(a);
+  if (json_at(tmpl, "script").is_object()) inv.script = json_str(c, "source");
   inv.working_dir = json_str(c, "workingDir");
 
   // Environment: values, ConfigMap and Secret keys, the pod's own fields.
