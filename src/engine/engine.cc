@@ -247,6 +247,7 @@ Status Engine::commit_turn() {
   for (auto& r : replies) r.fn();
   for (auto it = runs_.begin(); it != runs_.end();) {
     if (it->second->finished && it->second->running.empty()) {
+      if (options_.on_run_finished) options_.on_run_finished(it->second->record);
       timers_.erase(it->first);
       if (locks_.holds(it->first)) plan_again_ = true;
       locks_.release(it->first);

@@ -38,6 +38,9 @@ struct EngineOptions {
   // unset: run until request_shutdown() (`tether server`).
   std::optional<std::chrono::milliseconds> idle_exit;
   int max_parallel_steps = 0;  // 0: no engine-wide limit (spec.parallelism still applies)
+  // Called on the engine thread once a finished run's end is committed (the cron
+  // controller follows its runs with it).
+  std::function<void(const RunRecord&)> on_run_finished;
 };
 
 // Commands, posted from any thread; each reply runs on the engine thread once the
