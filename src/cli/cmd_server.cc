@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -165,6 +166,9 @@ int run_server(const ServerArgs& a) {
   artifacts::LocalRepo repo(home->artifacts(), std::move(ropts));
   engine::EngineOptions eopts;
   eopts.home = home->root;
+  // http and data steps run this binary; /proc/self/exe names it however it was started.
+  std::error_code exe_error;
+  eopts.self_exe = std::filesystem::read_symlink("/proc/self/exe", exe_error).string();
   if (a.idle_exit > 0) eopts.idle_exit = std::chrono::milliseconds(a.idle_exit * 1000);
 
   // Stored objects (secrets, configmaps, templates) are written on a second writer
