@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "cli/home.h"
 #include "cli/runs.h"
+#include "cli/stored_objects.h"
 #include "cli/workflow_input.h"
 #include "spec/load.h"
 #include "spec/validate.h"
@@ -99,21 +100,25 @@ Json store_request(const spec::Document& d, const std::string& default_ns) {
   return {{"op", "put_object"}, {"kind", d.kind}, {"namespace", ns}, {"name", name}, {"object", object}};
 }
 
-// Stores every document of the files; says each one's kind/name in `done`.
+}  // namespace
+
 int store_files(const std::vector<std::string>& paths, const std::string& namespace_, const std::string& only_kind,
-                const std::function<void(const spec::Document&, const std::string& name)>& done) {
+                const std::function<void(const spec::Document&, const std::string& name)>& done, bool create) {
   auto home = open_home();
   if (!home.ok()) return fmt::print(stderr, "Error: {}\n", home.error().message), 1;
   auto docs = load_all(expand(paths), only_kind);
   if (!docs.ok()) return fmt::print(stderr, "Error: {}\n", docs.error().str()), 1;
   for (const auto& d : *docs) {
     Json req = store_request(d, namespace_);
+    if (create) req["create"] = true;
     auto r = engine_call(*home, req);
     if (!r.ok()) return fmt::print(stderr, "Error: {}\n", r.error().message), 1;
     done(d, req["name"].get<std::string>());
   }
   return 0;
 }
+
+namespace {
 
 int run_apply(const ApplyArgs& a) {
   return store_files(a.paths, a.namespace_, "", [](const spec::Document& d, const std::string& name) {

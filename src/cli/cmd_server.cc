@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "cli/command.h"
 #include "cli/home.h"
 #include "cli/object_ops.h"
+#include "engine/cron_controller.h"
 #include "engine/engine.h"
 #include "server/control.h"
 #include "store/sqlite_store.h"
@@ -114,6 +116,23 @@ Json handle(engine::Engine& eng, const Json& req) {
   return {{"ok", false}, {"error", "unknown request \"" + op + "\""}};
 }
 
+// TETHER_TEST_CLOCK_START=<unix seconds>: the cron scheduler's clock starts there and runs
+// at the real pace, so tests reach a minute boundary, or a missed one, at once.
+std::unique_ptr<Clock> test_clock_from_env() {
+  class ShiftedClock final : public Clock {
+   public:
+    explicit ShiftedClock(std::chrono::microseconds shift) : shift_(shift) {}
+    WallTime now() const override { return SystemClock::instance().now() + shift_; }
+
+   private:
+    std::chrono::microseconds shift_;
+  };
+  const char* start = std::getenv("TETHER_TEST_CLOCK_START");
+  if (!start || !*start) return nullptr;
+  WallTime at(std::chrono::seconds(std::strtoll(start, nullptr, 10)));
+  return std::make_unique<ShiftedClock>(at - SystemClock::instance().now());
+}
+
 int stop_server(const Home& home) {
   auto reply = server::call(home.socket(), {{"op", "shutdown"}}, 5000);
   if (!reply.ok()) return 0;  // nothing to stop
@@ -147,9 +166,10 @@ int run_server(const ServerArgs& a) {
   artifacts::LocalRepo repo(home->artifacts(), std::move(ropts));
   engine::EngineOptions eopts;
   eopts.home = home->root;
+  // http and data steps run this binary; /proc/self/exe names it however it was started.
+  std::error_code exe_error;
+  eopts.self_exe = std::filesystem::read_symlink("/proc/self/exe", exe_error).string();
   if (a.idle_exit > 0) eopts.idle_exit = std::chrono::milliseconds(a.idle_exit * 1000);
-  engine::Engine eng(**store, runner, repo, SystemClock::instance(), eopts);
-  if (auto st = eng.recover(); !st.ok()) return fmt::print(stderr, "recovering runs: {}\n", st.error().str()), 1;
 
   // Stored objects (secrets, configmaps, templates) are written on a second writer
   // connection owned here, not on the engine thread: SQLite serialises it with the
@@ -157,8 +177,27 @@ int run_server(const ServerArgs& a) {
   // them fresh at each step start. One mutex-guarded connection serves all clients.
   auto objects = store::SqliteStore::open(home->db(), store::SqliteStore::Mode::kWriter, sopts);
   if (!objects.ok()) return fmt::print(stderr, "{}\n", objects.error().str()), 1;
-  auto control = server::ControlServer::listen(home->socket(), [&eng, &objects](const Json& req) {
-    if (auto reply = handle_object_op(**objects, req)) return *reply;
+
+  // CronWorkflows run while a foreground server runs, as they need an engine that stays;
+  // the background engine the CLI starts exits when idle and leaves them alone.
+  std::unique_ptr<engine::CronController> crons;
+  std::unique_ptr<Clock> cron_clock = test_clock_from_env();
+  engine::Engine* eng_ptr = nullptr;
+  if (a.idle_exit == 0) {
+    crons = std::make_unique<engine::CronController>(
+        **objects, cron_clock ? *cron_clock : static_cast<const Clock&>(SystemClock::instance()),
+        [&eng_ptr](engine::Command c) { eng_ptr->post(std::move(c)); });
+    eopts.on_run_finished = [&crons](const engine::RunRecord& r) { crons->run_finished(r); };
+  }
+  engine::Engine eng(**store, runner, repo, SystemClock::instance(), eopts);
+  eng_ptr = &eng;
+  if (auto st = eng.recover(); !st.ok()) return fmt::print(stderr, "recovering runs: {}\n", st.error().str()), 1;
+
+  auto control = server::ControlServer::listen(home->socket(), [&eng, &objects, &crons](const Json& req) {
+    if (auto reply = handle_object_op(**objects, req)) {
+      if (auto cron = cron_written(req); cron && crons) crons->changed(cron->first, cron->second);
+      return *reply;
+    }
     return handle(eng, req);
   });
   if (!control.ok()) return fmt::print(stderr, "{}\n", control.error().str()), 1;
@@ -178,8 +217,14 @@ int run_server(const ServerArgs& a) {
   signals.detach();
 
   log::info("engine {} serving {}", ::getpid(), home->root);
+  std::thread cron_thread;
+  if (crons) cron_thread = std::thread([&crons] { crons->run(); });
   auto st = eng.run();
   (*control)->stop();
+  if (crons) {
+    crons->stop();
+    cron_thread.join();
+  }
   if (!st.ok()) return fmt::print(stderr, "engine: {}\n", st.error().str()), 1;
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "engine/cron_schedule.h"
 
 namespace tether::cli {
 namespace {
@@ -14,6 +15,13 @@ using Handler = std::function<Json(engine::Store&, const Json&)>;
 std::string field(const Json& req, const char* key) {
   auto it = req.find(key);
   return it != req.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// "WorkflowTemplate" -> "workflowtemplates", as the API server names a kind's resource.
+std::string lower_plural(const std::string& kind) {
+  std::string out;
+  for (char c : kind) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out + "s";
 }
 
 Json reply(const Status& st) {
@@ -51,12 +59,32 @@ Json put_object(engine::Store& store, const Json& req) {
   o.object = req.value("object", Json::object());
   o.updated_at = format_rfc3339(SystemClock::instance().now());
   if (o.kind.empty() || o.name.empty()) return {{"ok", false}, {"error", "put_object: kind and name are required"}};
+  // `create` verbs refuse to replace, as the API server does; `apply` replaces.
+  if (req.value("create", false)) {
+    auto existing = store.get_object(o.kind, o.namespace_, o.name);
+    if (!existing.ok()) return reply(existing.error());
+    if (*existing) return {{"ok", false}, {"error", lower_plural(o.kind) + ".argoproj.io \"" + o.name + "\" already exists"}};
+  }
   return reply(store.put_object(o));
 }
 
 Json delete_object(engine::Store& store, const Json& req) {
-  return deleted_reply(store.delete_object(field(req, "kind"), field(req, "namespace"), field(req, "name")),
-                       field(req, "kind") + " \"" + field(req, "name") + "\"");
+  auto r = store.delete_object(field(req, "kind"), field(req, "namespace"), field(req, "name"));
+  // A CronWorkflow's status goes with it, so one created again under the name starts afresh.
+  if (r.ok() && *r && field(req, "kind") == "CronWorkflow")
+    (void)store.delete_object(engine::kCronStatusKind, field(req, "namespace"), field(req, "name"));
+  return deleted_reply(r, field(req, "kind") + " \"" + field(req, "name") + "\"");
+}
+
+// argo cron suspend / resume: spec.suspend of the stored CronWorkflow.
+Json set_cron_suspend(engine::Store& store, const Json& req) {
+  auto obj = store.get_object("CronWorkflow", field(req, "namespace"), field(req, "name"));
+  if (!obj.ok()) return reply(obj.error());
+  if (!*obj) return {{"ok", false}, {"error", "cronworkflows.argoproj.io \"" + field(req, "name") + "\" not found"}};
+  engine::ObjectRecord o = **obj;
+  o.object["spec"]["suspend"] = req.value("suspend", false);
+  o.updated_at = format_rfc3339(SystemClock::instance().now());
+  return reply(store.put_object(o));
 }
 
 const std::map<std::string, Handler>& handlers() {
@@ -65,6 +93,7 @@ const std::map<std::string, Handler>& handlers() {
       {"delete_secret", delete_secret},
       {"put_object", put_object},
       {"delete_object", delete_object},
+      {"set_cron_suspend", set_cron_suspend},
   };
   return table;
 }
@@ -75,6 +104,13 @@ std::optional<Json> handle_object_op(engine::Store& store, const Json& req) {
   auto it = handlers().find(field(req, "op"));
   if (it == handlers().end()) return std::nullopt;
   return it->second(store, req);
+}
+
+std::optional<std::pair<std::string, std::string>> cron_written(const Json& req) {
+  std::string op = field(req, "op");
+  bool cron = op == "set_cron_suspend" || ((op == "put_object" || op == "delete_object") && field(req, "kind") == "CronWorkflow");
+  if (!cron) return std::nullopt;
+  return std::make_pair(field(req, "namespace"), field(req, "name"));
 }
 
 }  // namespace tether::cli

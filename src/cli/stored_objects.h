@@ -1,11 +1,14 @@
 // What the verbs that manage stored objects (secret, configmap, apply) share.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/json.h"
 #include "base/result.h"
+#include "spec/load.h"
 
 namespace tether::cli {
 
@@ -19,5 +22,11 @@ Result<std::pair<std::string, std::string>> parse_literal(const std::string& kv)
 // A ConfigMap document as the store keeps it.
 Json config_map_object(const std::string& namespace_, const std::string& name,
                        const std::map<std::string, std::string>& data);
+
+// Loads and validates every document of the files (only_kind: refuse others), then stores
+// each through the engine; `done` says what was stored. create: an existing object with the
+// name is an error, as argo's `create` verbs report it. Returns the exit code.
+int store_files(const std::vector<std::string>& paths, const std::string& namespace_, const std::string& only_kind,
+                const std::function<void(const spec::Document&, const std::string& name)>& done, bool create = false);
 
 }  // namespace tether::cli

@@ -423,7 +423,7 @@ Status Engine::recover() {
     run->record.workflow = nullptr;
     run->last_phase = run->record.phase;
     for (auto& [id, n] : run->state.nodes) {
-      if (n.type != node_type::kPod || phase_fulfilled(n.phase)) continue;
+      if (!node_type::is_leaf(n.type) || phase_fulfilled(n.phase)) continue;
       if (!n.engine.is_object() || !n.engine.value("intent", false)) continue;
       StepInvocation inv = invocation_from_json(n.engine.value("invocation", Json::object()));
       auto st = runner_.attach(id, inv.node_dir, n.engine.value("handle", std::string()), inv);

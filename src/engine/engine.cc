@@ -99,7 +99,7 @@ int64_t spec_int(const Json& spec, const char* key) {
 size_t running_leaves(const plan::RunState& st) {
   size_t n = 0;
   for (const auto& [id, node] : st.nodes)
-    if (node.type == node_type::kPod && node.phase == phase::kRunning) ++n;
+    if (node_type::is_leaf(node.type) && node.phase == phase::kRunning) ++n;
   return n;
 }
 
@@ -179,7 +179,7 @@ std::string time_or_empty(const std::optional<WallTime>& t) { return t ? format_
 std::string progress_of(const plan::RunState& st) {
   size_t done = 0, total = 0;
   for (const auto& [id, n] : st.nodes) {
-    if (n.type != node_type::kPod) continue;
+    if (!node_type::is_leaf(n.type)) continue;
     ++total;
     if (phase_fulfilled(n.phase)) ++done;
   }
@@ -208,7 +208,7 @@ Status Engine::commit_turn() {
       if (it == st.nodes.end()) continue;
       const plan::NodeStatus& n = it->second;
       batch.nodes.push_back({uid, id, to_json(n)});
-      if (n.type == node_type::kPod && phase_fulfilled(n.phase) && run->evented.insert(id).second) {
+      if (node_type::is_leaf(n.type) && phase_fulfilled(n.phase) && run->evented.insert(id).second) {
         std::string msg = n.phase + " node " + n.name + (n.message.empty() ? "" : ": " + n.message);
         batch.events.push_back({uid, id, now, n.phase == phase::kSucceeded ? "Normal" : "Warning",
                                 "WorkflowNode" + n.phase, msg});
@@ -247,6 +247,7 @@ Status Engine::commit_turn() {
   for (auto& r : replies) r.fn();
   for (auto it = runs_.begin(); it != runs_.end();) {
     if (it->second->finished && it->second->running.empty()) {
+      if (options_.on_run_finished) options_.on_run_finished(it->second->record);
       timers_.erase(it->first);
       if (locks_.holds(it->first)) plan_again_ = true;
       locks_.release(it->first);

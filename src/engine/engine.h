@@ -38,6 +38,11 @@ struct EngineOptions {
   // unset: run until request_shutdown() (`tether server`).
   std::optional<std::chrono::milliseconds> idle_exit;
   int max_parallel_steps = 0;  // 0: no engine-wide limit (spec.parallelism still applies)
+  // The tether binary: http and data steps run it (`tether __http-step SPEC`).
+  std::string self_exe;
+  // Called on the engine thread once a finished run's end is committed (the cron
+  // controller follows its runs with it).
+  std::function<void(const RunRecord&)> on_run_finished;
 };
 
 // Commands, posted from any thread; each reply runs on the engine thread once the
@@ -167,6 +172,8 @@ class Engine {
   Status stage_inputs(ActiveRun& run, const plan::NodeStatus& node, StepInvocation& inv);
   plan::LeafResult read_exit(ActiveRun& run, const plan::NodeStatus& node, const StepExit& exit);
   void mark_intent(ActiveRun& run, plan::NodeStatus& node, const StepInvocation& inv);
+  // http and data templates (agent_leaf.cc): the step runs the tether binary on a spec.
+  Status make_agent_step(ActiveRun& run, const plan::NodeStatus& node, StepInvocation& inv);
 
   // Memoization (memo.cc): a cache hit decides the leaf without running it (true);
   // remember() stores the outputs of a memoized leaf that succeeded.

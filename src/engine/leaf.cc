@@ -10,6 +10,7 @@
 #include "base/crash_point.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "engine/agent_leaf.h"
 #include "engine/engine.h"
 
 namespace tether::engine {
@@ -243,6 +244,7 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
     WallTime wf_deadline = *run.state.started_at + std::chrono::seconds(*secs);
     if (!inv.deadline || wf_deadline < *inv.deadline) inv.deadline = wf_deadline;
   }
+  TRY_STATUS(make_agent_step(run, node, inv));
   return inv;
 }
 
@@ -362,6 +364,10 @@ plan::LeafResult Engine::read_exit(ActiveRun& run, const plan::NodeStatus& node,
   if (!exit.stdout_path.empty() && node.engine.value("captureResult", true)) {
     auto text = read_all(exit.stdout_path);
     r.stdout_text = text.ok() ? *text : std::string();
+  }
+  if (auto path = agent_message_path(node)) {
+    auto text = read_all(host_path_of(exit, *path));
+    if (text.ok()) r.message = std::string(trim(*text));
   }
   const Json& tmpl = plan::Planner::leaf_template(node);
   const Json& outs = json_at(tmpl, "outputs");

@@ -266,7 +266,7 @@ struct DagRun {
       return false;
     }
     // A step that is waiting or running needs no substitution: its template is in its node.
-    if (n && n->type == node_type::kPod) {
+    if (n && node_type::is_leaf(n->type)) {
       w.existing_pod(*n, {boundary, on_exit, false, "", parallelism});
       return false;
     }
@@ -358,7 +358,7 @@ struct DagRun {
       for (size_t i = 0; i < items->size(); ++i) {
         std::string item_name = loop_name(t, i, (*items)[i]);
         const NodeStatus* ex = w.node(task_node_name(item_name));
-        if (ex && (phase_fulfilled(ex->phase) || ex->type == node_type::kPod)) {
+        if (ex && (phase_fulfilled(ex->phase) || node_type::is_leaf(ex->type))) {
           expanded.push_back({{"name", item_name}});  // nothing to substitute: it exists
           continue;
         }

@@ -40,6 +40,9 @@ inline constexpr const char* kTaskGroup = "TaskGroup";
 inline constexpr const char* kRetry = "Retry";
 inline constexpr const char* kSkipped = "Skipped";
 inline constexpr const char* kSuspend = "Suspend";
+inline constexpr const char* kHttp = "HTTP";
+// A node the engine runs as a step: a pod, or an HTTP request (run as a step of its own).
+inline bool is_leaf(const std::string& type) { return type == kPod || type == kHttp; }
 }  // namespace node_type
 
 struct NodeStatus {

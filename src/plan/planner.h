@@ -78,7 +78,7 @@ struct LeafResult {
   enum class Kind { kExited, kStartFailed, kLost, kDeadline, kStopped };
   Kind kind = Kind::kExited;
   int exit_code = 0;
-  std::string message;  // kStartFailed / kLost / kStopped
+  std::string message;  // kStartFailed / kLost / kStopped; kExited: the step's termination message
   std::optional<WallTime> started_at;
   std::optional<WallTime> finished_at;
   std::optional<std::string> stdout_text;  // the step's stdout, if it was captured

@@ -21,6 +21,7 @@ struct Outcome {
   int exit_code = 0;
   std::string stdout_text;
   std::map<std::string, std::string> files;  // output parameter name -> content
+  std::string message;                       // the step's termination message
 };
 
 class Sim {
@@ -111,6 +112,7 @@ class Sim {
       r.exit_code = o.exit_code;
       r.stdout_text = o.stdout_text;
       for (const auto& [k, v] : o.files) r.parameter_files[k] = v;
+      r.message = o.message;
       break;
     }
     if (auto e = errors.find(n.display_name); e != errors.end()) {
@@ -171,6 +173,44 @@ TEST(Planner, LinearStepsNodeNamesTypesAndLinks) {
   EXPECT_EQ(sim.started, (std::vector<std::string>{"hello1", "hello2a", "hello2b"}));
   EXPECT_EQ(Planner::leaf_template(h1)["container"]["command"], Json({"echo", "hi"}));
   EXPECT_EQ(h1.engine["podName"], pod_name("steps-wf", "steps-wf[0].hello1", "say"));
+}
+
+constexpr const char* kHttpAndData = R"Y(
+metadata: {name: agent-wf}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: ok, template: call}
+      - {name: bad, template: call, continueOn: {failed: true}}
+      - {name: list, template: list, continueOn: {failed: true}}
+  - name: call
+    http: {url: "http://h/"}
+  - name: list
+    data: {source: {artifactPaths: {name: x}}}
+)Y";
+
+TEST(Planner, HttpAndDataTemplatesAreLeavesWithArgosNodeTypesAndMessages) {
+  Sim sim(kHttpAndData, {{"ok", 0, "body\n"},
+                         {"bad", 1, "not found", {}, "received non-2xx response code: 404"},
+                         {"list", 1, "", {}, "unable to process data template: boom"}});
+  sim.run();
+  EXPECT_EQ(sim.state().phase, "Succeeded");
+  const auto& ok = sim.node("agent-wf[0].ok");
+  EXPECT_EQ(ok.type, "HTTP");
+  EXPECT_EQ(ok.phase, "Succeeded");
+  // The body as received, and no exit code: an HTTP node has no container.
+  EXPECT_EQ(ok.outputs, Json({{"result", "body\n"}}));
+  const auto& bad = sim.node("agent-wf[0].bad");
+  EXPECT_EQ(bad.phase, "Failed");
+  EXPECT_EQ(bad.message, "received non-2xx response code: 404");
+  EXPECT_EQ(bad.outputs["result"], "not found");
+  const auto& list = sim.node("agent-wf[0].list");
+  EXPECT_EQ(list.type, "Pod");
+  EXPECT_EQ(list.message, "main: Error (exit code 1): unable to process data template: boom");
+  EXPECT_EQ(Planner::leaf_template(list)["data"]["source"]["artifactPaths"]["name"], "x");
+  EXPECT_EQ(list.engine["captureResult"], true);
 }
 
 TEST(Planner, NodeIdIsFnv32aOfTheName) {

@@ -575,6 +575,10 @@ void Planner::finish_leaf(const std::string& id, const LeafResult& r) {
     case K::kExited:
       n.phase = r.exit_code == 0 ? phase::kSucceeded : phase::kFailed;
       n.message = r.exit_code == 0 ? "" : fmt::format("main: Error (exit code {})", r.exit_code);
+      // A step's termination message: Argo appends a container's to the pod's message and
+      // takes an HTTP request's verdict as the node's whole message.
+      if (r.exit_code != 0 && !r.message.empty())
+        n.message = n.type == node_type::kHttp ? r.message : n.message + ": " + r.message;
       break;
     case K::kDeadline:
       n.phase = phase::kFailed;
@@ -591,10 +595,12 @@ void Planner::finish_leaf(const std::string& id, const LeafResult& r) {
       break;
   }
   Json outputs = Json::object();
-  if (r.kind == K::kExited || r.kind == K::kDeadline) outputs["exitCode"] = std::to_string(r.exit_code);
+  bool http = n.type == node_type::kHttp;
+  if ((r.kind == K::kExited || r.kind == K::kDeadline) && !http) outputs["exitCode"] = std::to_string(r.exit_code);
   bool capture = jget(n.engine, "captureResult").is_boolean() ? n.engine["captureResult"].get<bool>() : true;
   if (capture && r.stdout_text && (r.kind == K::kExited)) {
-    std::string out = trim_one_newline(*r.stdout_text);
+    // An HTTP result is the response body as received.
+    std::string out = http ? *r.stdout_text : trim_one_newline(*r.stdout_text);
     if (out.size() > kMaxResult) out = out.substr(out.size() - kMaxResult);
     outputs["result"] = out;
   }

@@ -47,7 +47,7 @@ struct StepsRun {
         // A step whose node exists and is waiting, running or done was resolved when it was
         // created; its template lives in its node.
         const NodeStatus* ex = w.node(child_name);
-        if (ex && (phase_fulfilled(ex->phase) || ex->type == node_type::kPod)) {
+        if (ex && (phase_fulfilled(ex->phase) || node_type::is_leaf(ex->type))) {
           expanded.push_back({step_name, &raw, true});
           continue;
         }
@@ -108,7 +108,7 @@ struct StepsRun {
       for (size_t i = 0; i < items->size(); ++i) {
         std::string item_name = loop_name(step_name, i, (*items)[i]);
         const NodeStatus* ex = w.node(sg_name + "." + item_name);
-        if (ex && (phase_fulfilled(ex->phase) || ex->type == node_type::kPod)) {
+        if (ex && (phase_fulfilled(ex->phase) || node_type::is_leaf(ex->type))) {
           expanded.push_back({item_name, base_ptr, true});
           continue;
         }

@@ -373,7 +373,7 @@ void Planner::Walk::add_child(const std::string& parent, const std::string& chil
 std::vector<std::string> Planner::Walk::outbound_nodes(const std::string& id) const {
   const NodeStatus* n = get(id);
   if (!n) return {};
-  if (n->type == node_type::kPod || n->type == node_type::kSkipped || n->type == node_type::kSuspend) return {id};
+  if (node_type::is_leaf(n->type) || n->type == node_type::kSkipped || n->type == node_type::kSuspend) return {id};
   if (n->type == node_type::kTaskGroup) {
     if (n->children.empty()) return {id};
     std::vector<std::string> out;
@@ -433,7 +433,9 @@ const char* kind_of(const Json& tmpl) {
   return "";
 }
 
-bool is_pod_kind(const std::string& k) { return k == "container" || k == "script"; }
+bool is_pod_kind(const std::string& k) { return k == "container" || k == "script" || k == "data"; }
+// An http template runs as a step too, but Argo gives it a node of its own type and no pod.
+bool is_leaf_kind(const std::string& k) { return is_pod_kind(k) || k == "http"; }
 
 const Json* find_template(const Json* spec, const std::string& name) {
   if (!spec) return nullptr;
@@ -551,7 +553,7 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
                                      const TmplCtx& ctx, const ExecOpts& opts) {
   NodeStatus* existing = node(name);
   if (existing && phase_fulfilled(existing->phase)) return {existing, ""};
-  if (existing && existing->type == node_type::kPod) return existing_pod(*existing, opts);
+  if (existing && node_type::is_leaf(existing->type)) return existing_pod(*existing, opts);
   if (existing && (existing->type == node_type::kSteps || existing->type == node_type::kDag)) {
     auto cached = p_.processed_.find(name);
     if (cached != p_.processed_.end()) return execute_body(name, cached->second, holder, opts);
@@ -739,10 +741,11 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
   }
 
   Exec result;
-  if (is_pod_kind(kind)) {
+  if (is_leaf_kind(kind)) {
     NodeStatus* n = node(attempt_name);
     if (!n) {
-      n = &init_node(attempt_name, node_type::kPod, holder, ctx.scope, opts.boundary_id, phase::kPending);
+      const char* type = kind == "http" ? node_type::kHttp : node_type::kPod;
+      n = &init_node(attempt_name, type, holder, ctx.scope, opts.boundary_id, phase::kPending);
       const Json& in = jget(ptmpl, "inputs");
       if ((in.contains("parameters") && !in["parameters"].empty()) ||
           (in.contains("artifacts") && !in["artifacts"].empty()))
@@ -754,7 +757,8 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
       }
       n->engine = {{"template", ptmpl},
                    {"podName", pod_name(p_.spec_.name, attempt_name, tname)},
-                   {"captureResult", p_.capture_result_}};
+                   // The result is what an http or data template is for: Argo always records it.
+                   {"captureResult", p_.capture_result_ || kind == "http" || kind == "data"}};
       // Argo's shutdown: Stop still runs exit handlers; Terminate runs nothing new.
       if (opts.on_exit) n->engine["onExit"] = true;
       if (shutting_down() && !(exit_handlers_run() && opts.on_exit)) {
@@ -847,7 +851,7 @@ int Planner::Walk::active_children(const std::string& boundary) const {
   int n = 0;
   for (const auto& [id, c] : p_.state_.nodes)
     if (c.boundary_id == boundary && !phase_fulfilled(c.phase) &&
-        (c.type == node_type::kPod || c.type == node_type::kSteps || c.type == node_type::kDag))
+        (node_type::is_leaf(c.type) || c.type == node_type::kSteps || c.type == node_type::kDag))
       ++n;
   return n;
 }
