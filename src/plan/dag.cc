@@ -40,6 +40,11 @@ struct DagShape {
     std::string node_id;         // of its node, "<dag node>.<task>"
   };
   std::vector<Task> tasks;              // in dag.tasks order
+  // Per task, how many of its first dependencies were found finished, with no hooks left to
+  // run, on an earlier walk. Nodes never go back to unfinished while this planner lives (a
+  // retried run gets a new one), so a later walk starts looking after them: a task waiting
+  // on a layer of a hundred would otherwise look at all the finished ones again every turn.
+  mutable std::vector<size_t> settled;
   std::map<std::string, size_t> index;  // by name
   std::vector<std::string> leaves;      // tasks no other task depends on, in declaration order
 };
@@ -119,6 +124,7 @@ std::shared_ptr<const DagShape> make_shape(const Json& tmpl, const std::string& 
     }
   for (const auto& t : list)
     if (!depended.count(jstr(t, "name"))) shape->leaves.push_back(jstr(t, "name"));
+  shape->settled.assign(shape->tasks.size(), 0);
   return shape;
 }
 
@@ -241,9 +247,10 @@ struct DagRun {
       visited[i] = 1;
       if (!needs_dependencies(i)) continue;
       stack.emplace_back(i, true);
+      // Settled dependencies have nothing left to do: they are not visited again.
       const auto& deps = shape.tasks[i].dep_index;
-      for (auto d = deps.rbegin(); d != deps.rend(); ++d)
-        if (*d >= 0) stack.emplace_back(static_cast<size_t>(*d), false);
+      for (size_t k = deps.size(); k > shape.settled[i]; --k)
+        if (deps[k - 1] >= 0) stack.emplace_back(static_cast<size_t>(deps[k - 1]), false);
     }
   }
 
@@ -283,13 +290,17 @@ struct DagRun {
   // depends logic says whether it runs or is Omitted.
   void decide(size_t i) {
     const DagShape::Task& ti = shape.tasks[i];
-    for (int d : ti.dep_index) {
+    size_t& settled = shape.settled[i];
+    for (size_t k = settled; k < ti.dep_index.size(); ++k) {
+      int d = ti.dep_index[k];
       NodeStatus* dn = d >= 0 ? node_at(static_cast<size_t>(d)) : nullptr;
       if (!dn || !phase_fulfilled(dn->phase)) return;
-      if (shape.tasks[d].has_exit_hook && strictly_completed(dn->phase)) {
+      const DagShape::Task& dt = shape.tasks[d];
+      if (dt.has_exit_hook && strictly_completed(dn->phase)) {
         const NodeStatus* exit = w.node(dn->name + ".onExit");
         if (!exit_hook_of(list[d]).is_null() && (!exit || !phase_fulfilled(exit->phase))) return;
       }
+      if (k == settled && !dt.has_hooks && !dt.has_exit_hook) ++settled;
     }
     bool go = ti.parsed->eval([&](const std::string& d) {
       expr::TaskState s;

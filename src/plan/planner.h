@@ -20,6 +20,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
@@ -51,9 +53,72 @@ struct RunSpec {
   ConfigMapSource config_maps;  // may be empty: configMapKeyRef then fails with a clear error
 };
 
+// The nodes of a run by ID, ordered as a std::map (so every listing is stable) with a hash
+// index beside it: a walk looks nodes up by ID thousands of times per turn in a large DAG,
+// and a tree of long IDs that share the workflow's name as a prefix makes each of those a
+// dozen string comparisons. Nodes are only ever added (a retried run gets a new RunState),
+// so the index, which points into the map, never dangles.
+class NodeMap {
+ public:
+  using Map = std::map<std::string, NodeStatus>;
+  using iterator = Map::iterator;
+  using const_iterator = Map::const_iterator;
+
+  NodeMap() = default;
+  NodeMap(const NodeMap& o) : map_(o.map_) { reindex(); }
+  NodeMap(NodeMap&& o) noexcept : map_(std::move(o.map_)) { reindex(); }
+  NodeMap& operator=(const NodeMap& o) {
+    if (this != &o) {
+      map_ = o.map_;
+      reindex();
+    }
+    return *this;
+  }
+  NodeMap& operator=(NodeMap&& o) noexcept {
+    map_ = std::move(o.map_);
+    reindex();
+    return *this;
+  }
+
+  iterator begin() { return map_.begin(); }
+  iterator end() { return map_.end(); }
+  const_iterator begin() const { return map_.begin(); }
+  const_iterator end() const { return map_.end(); }
+  size_t size() const { return map_.size(); }
+  bool empty() const { return map_.empty(); }
+
+  iterator find(const std::string& id) {
+    auto it = index_.find(id);
+    return it == index_.end() ? map_.end() : it->second;
+  }
+  const_iterator find(const std::string& id) const {
+    auto it = index_.find(id);
+    return it == index_.end() ? map_.end() : const_iterator(it->second);
+  }
+  size_t count(const std::string& id) const { return index_.count(id); }
+  NodeStatus& at(const std::string& id) { return map_.at(id); }
+  const NodeStatus& at(const std::string& id) const { return map_.at(id); }
+  NodeStatus& operator[](const std::string& id) {
+    auto it = index_.find(id);
+    if (it != index_.end()) return it->second->second;
+    auto ins = map_.try_emplace(id).first;
+    index_.emplace(std::string_view(ins->first), ins);
+    return ins->second;
+  }
+
+ private:
+  void reindex() {
+    index_.clear();
+    index_.reserve(map_.size());
+    for (auto it = map_.begin(); it != map_.end(); ++it) index_.emplace(std::string_view(it->first), it);
+  }
+  Map map_;
+  std::unordered_map<std::string_view, iterator> index_;
+};
+
 // Everything a run has decided so far; the engine persists it.
 struct RunState {
-  std::map<std::string, NodeStatus> nodes;  // by node ID
+  NodeMap nodes;  // by node ID
   std::string phase;                        // "", Running, Succeeded, Failed, Error
   std::string message;
   std::optional<WallTime> started_at;

@@ -72,7 +72,7 @@ class Planner::Walk {
   void add_child(const std::string& parent, const std::string& child);
   NodeStatus* node(const std::string& name) { return p_.state_.by_name(p_.spec_.name, name); }
   const NodeStatus* get(const std::string& id) const { return p_.state_.get(id); }
-  const std::map<std::string, NodeStatus>& nodes() const { return p_.state_.nodes; }
+  const NodeMap& nodes() const { return p_.state_.nodes; }
   std::string id_of(const std::string& name) const { return node_id(p_.spec_.name, name); }
   void touch(const NodeStatus& n) { p_.state_.changed.insert(n.id); }
   std::vector<std::string> outbound_nodes(const std::string& id) const;
