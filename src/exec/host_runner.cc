@@ -110,7 +110,9 @@ Status prepare_attempt(const std::string& dir, const StepSpec& spec, const std::
     return Error(ErrorCode::kConflict, "a supervisor of an earlier attempt still runs in " + dir);
   if (script && !write_file_replace(dir + "/" + node_file::kScript, *script, 0755))
     return io_error("cannot write " + dir + "/" + node_file::kScript);
-  if (!write_file_replace(dir + "/" + node_file::kSpec, encode_spec(spec)))
+  // The environment in it may hold Secret values: readable by us alone, and gone once the
+  // supervisor has taken it.
+  if (!write_file_replace(dir + "/" + node_file::kSpec, encode_spec(spec), 0600))
     return io_error("cannot write " + dir + "/" + node_file::kSpec);
   for (const char* name : {node_file::kExit, node_file::kStarted, node_file::kDeadline, node_file::kAbandoned,
                            node_file::kStdout})

@@ -169,12 +169,21 @@ class Supervisor {
     }
     started_us_ = now_us();
     std::string spec_text, why;
-    if (!read_whole_file(path(node_file::kSpec), &spec_text)) return record_start_failure("cannot read the step spec: " + std::string(std::strerror(errno)));
+    if (!read_whole_file(path(node_file::kSpec), &spec_text)) {
+      // The supervisor of a later attempt took it (and removed it) first.
+      if (errno == ENOENT) {
+        complain("the step spec is gone: another attempt took it; not starting the step");
+        return 0;
+      }
+      return record_start_failure("cannot read the step spec: " + std::string(std::strerror(errno)));
+    }
     if (!decode_spec(spec_text, &spec_, &why)) return record_start_failure("invalid step spec: " + why);
     if (spec_.token != token_) {
       complain("the step spec is for another attempt; not starting it");
       return 0;
     }
+    // It holds the step's environment, Secret values included: they live on in memory only.
+    ::unlink(path(node_file::kSpec).c_str());
     plan_ = plan_view(dir_, spec_.mounts, spec_.outputs, spec_.script, spec_.output_files);
     if (::mkdir(path(node_file::kTmp).c_str(), 01777) != 0 && errno != EEXIST)
       return record_start_failure("cannot create " + path(node_file::kTmp) + ": " + std::strerror(errno));
@@ -424,13 +433,14 @@ namespace tether::exec {
 namespace {
 
 // What posix_spawn gives a supervisor started by the engine, done by hand after a fork: its
-// own session, the signals it handles blocked (inherited from the launcher) and the others
+// own process group (in the launcher's session, which has no terminal: a session of its own
+// would cost a scheduler autogroup per step and isolate nothing more), the signals it handles blocked (inherited from the launcher) and the others
 // at their defaults, /dev/null as stdin and stdout, no other descriptor. Its stderr stays
 // the launcher's (the engine's log) for what only the C library or a sanitizer would say;
 // its own complaints go to node_dir/supervisor.log.
 int supervise_forked(const std::string& dir, const std::string& token) {
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) ::signal(sig, SIG_DFL);
-  ::setsid();
+  ::setpgid(0, 0);
   int null_in = ::open("/dev/null", O_RDONLY);
   int null_out = ::open("/dev/null", O_WRONLY);
   if (null_in < 0 || null_out < 0 || ::dup2(null_in, 0) < 0 || ::dup2(null_out, 1) < 0) return 1;

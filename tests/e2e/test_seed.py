@@ -181,11 +181,15 @@ class ClickPipeline(TetherTest):
         name = self.ok("list", "-o", "name").out.split()[0]
         self.assertNotIn(PASSWORD, self.ok("get", name, "-o", "json").out)
         self.assertNotIn(PASSWORD, self.ok("logs", name).out)
-        db = os.path.join(self.home, "tether.db")
-        for path in (db, db + "-wal"):
-            if os.path.exists(path):
-                with open(path, "rb") as f:
-                    self.assertFalse(PASSWORD.encode() in f.read(), f"{path} holds the password in plain text")
+        # Nothing under TETHER_HOME holds it in plain text: the database, its WAL, the node
+        # directories (the step's spec with its environment), logs, artifacts.
+        for root, _, files in os.walk(self.home):
+            for f in files:
+                path = os.path.join(root, f)
+                if not os.path.isfile(path):
+                    continue
+                with open(path, "rb") as fh:
+                    self.assertFalse(PASSWORD.encode() in fh.read(), f"{path} holds the password in plain text")
 
 
 if __name__ == "__main__":
