@@ -218,6 +218,8 @@ class Planner {
   // restarted engine sees an overdue run at once.
   bool deadline_exceeded_ = false;
   bool capture_result_ = true;
+  // The workflow.* variables that never change during a run (walk.cc).
+  std::optional<std::map<std::string, Json>> base_globals_;
   std::map<std::string, Json> ref_cache_;  // spec of each (Cluster)WorkflowTemplate used, by scope
   // What a DAG node's tasks depend on and reference never changes during a run; parsed once
   // per DAG node instead of on every walk (dag.cc).

@@ -86,6 +86,7 @@ class Planner::Walk {
                  const Vars& vars, bool* completed);
   Result<std::pair<Json, TmplCtx>> resolve_template(const Json& holder, const TmplCtx& ctx);
   const Vars& globals() const { return globals_; }
+  static Vars base_globals(const Planner& p);
   // A stop, a terminate or the workflow's activeDeadlineSeconds: nothing new starts.
   bool shutting_down() const { return !p_.shutdown_.empty() || p_.deadline_exceeded_; }
   // Only a terminate keeps exit handlers from running.
