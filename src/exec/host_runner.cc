@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -184,6 +185,15 @@ StepSpec HostRunner::make_spec(const StepInvocation& step) const {
     shims = kViewShims;
   }
   if (command.shims_on_path && !shims.empty()) search_path = shims + ":" + search_path;
+  // Folders of the search path under /tmp (tools, or tether itself, in a clone there) would
+  // vanish behind the step's private /tmp too: each is bound read-only where it is.
+  if (options_.private_view)
+    for (const auto& dir : split(search_path, ':')) {
+      if (dir.rfind("/tmp/", 0) != 0 || dir == shims) continue;
+      struct stat st;
+      bool seen = std::any_of(spec.mounts.begin(), spec.mounts.end(), [&](const auto& m) { return m.path == dir; });
+      if (!seen && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) spec.mounts.push_back({dir, dir, true});
+    }
   for (const auto& [k, v] : step.env) spec.env.push_back(k + "=" + (k == "PATH" ? search_path : v));
   if (!path_given) spec.env.push_back("PATH=" + search_path);
   spec.working_dir = step.working_dir;

@@ -1,7 +1,9 @@
 """End-to-end: the argo-style verbs on real workflows, through the real binary."""
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -43,6 +45,40 @@ class SubmitListGetLogsDelete(TetherTest):
         r = self.tether("get", name)
         self.assertEqual(r.rc, 1)
         self.assertIn("not found", r.err)
+
+
+class ProgramsUnderTmp(TetherTest):
+    def test_a_command_found_on_path_under_tmp_runs(self):
+        # Each step has a private /tmp; a tool (or tether itself, in a clone under /tmp) that
+        # the step finds through PATH in a folder under the host's /tmp must stay visible.
+        tools = tempfile.mkdtemp(prefix="tether-e2e-tools-", dir="/tmp")
+        self.addCleanup(shutil.rmtree, tools, ignore_errors=True)
+        tool = os.path.join(tools, "hello-from-tmp")
+        scratch = os.path.basename(tools) + "-scratch"
+        with open(tool, "w") as f:
+            f.write("#!/bin/sh\n"
+                    "echo \"found under tmp: $1\"\n"
+                    "touch \"$0.written\" 2>/dev/null || echo read-only\n"
+                    f"echo x > /tmp/{scratch} && echo private tmp\n")
+        os.chmod(tool, 0o755)
+        wf = self.write("tool.yaml", """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: tool-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container:
+      image: busybox
+      command: [hello-from-tmp, hi]
+""")
+        env = dict(self.env, PATH=tools + ":" + os.environ.get("PATH", "/usr/bin:/bin"))
+        name = self.ok("submit", wf, "--wait", "-o", "name", env=env).out.split()[0]
+        self.assertEqual(self.ok("logs", name).out,
+                         f"{name}: found under tmp: hi\n{name}: read-only\n{name}: private tmp\n")
+        self.assertFalse(os.path.exists(tool + ".written"))
+        self.assertFalse(os.path.exists("/tmp/" + scratch))
 
 
 class WaitExitCodes(TetherTest):
