@@ -24,11 +24,29 @@ Result<std::vector<LockSpec>> lock_specs(Store& store, const std::string& ns, co
   if (!sync.is_object()) return out;
   for (const Json& m : entries(sync, "mutex", "mutexes")) {
     std::string mns = json_str(m, "namespace").empty() ? ns : json_str(m, "namespace");
-    out.push_back({mns + "/Mutex/" + json_str(m, "name"), 1});
+    std::string name = json_str(m, "name");
+    if (json_at(m, "database").is_boolean() && m["database"].get<bool>())
+      out.push_back({mns + "/Database/" + name, 1, "mtx/" + mns + "/" + name});
+    else
+      out.push_back({mns + "/Mutex/" + name, 1});
   }
   for (const Json& s : entries(sync, "semaphore", "semaphores")) {
+    const Json& db = json_at(s, "database");
     const Json& ref = json_at(s, "configMapKeyRef");
-    if (!ref.is_object()) return invalid("synchronization: only configMapKeyRef semaphores are supported by tether");
+    if (db.is_object() && ref.is_object()) return invalid("invalid semaphore with both ConfigMapKeyRef and Database");
+    if (db.is_object()) {
+      std::string sns = json_str(s, "namespace").empty() ? ns : json_str(s, "namespace");
+      std::string key = json_str(db, "key");
+      std::string name = sns + "/Database/" + key;
+      auto row = TRY(store.get_object(kSyncLimitKind, sns, key));
+      const Json& limit = row ? json_at(row->object, "limit") : Json();
+      if (!limit.is_number_integer() || limit.get<int64_t>() <= 0)
+        return invalid("failed to initialize semaphore " + name + " with limit");
+      out.push_back({name, static_cast<int>(limit.get<int64_t>()), "sem/" + sns + "/" + key});
+      continue;
+    }
+    if (!ref.is_object())
+      return invalid("cannot get LockName for a Semaphore without a ConfigMapRef or Database");
     std::string name = json_str(ref, "name"), key = json_str(ref, "key");
     std::string sns = json_str(s, "namespace").empty() ? ns : json_str(s, "namespace");
     auto cm = TRY(store.get_object("ConfigMap", sns, name));
@@ -46,21 +64,25 @@ Result<std::vector<LockSpec>> lock_specs(Store& store, const std::string& ns, co
 
 std::string Locks::try_acquire(const std::vector<LockSpec>& locks, const std::string& holder) {
   for (const auto& l : locks) {
-    const auto& h = holders_[l.key];
+    const auto& h = holders_[l.db_key.empty() ? l.key : l.db_key];
     if (h.count(holder)) continue;
-    if (static_cast<int>(h.size()) >= l.limit) {
-      int available = std::max(0, l.limit - static_cast<int>(h.size()));
-      return "Waiting for " + l.key + " lock. Lock status: " + std::to_string(available) + "/" +
+    int held = static_cast<int>(h.size());
+    if (held < l.limit) continue;
+    if (!l.db_key.empty())
+      return "Waiting for " + l.key + " lock (" + l.db_key + "). Lock status: " + std::to_string(held) + "/" +
              std::to_string(l.limit);
-    }
+    return "Waiting for " + l.key + " lock. Lock status: " + std::to_string(std::max(0, l.limit - held)) + "/" +
+           std::to_string(l.limit);
   }
   force(locks, holder);
   return "";
 }
 
 void Locks::force(const std::vector<LockSpec>& locks, const std::string& holder) {
-  for (const auto& l : locks)
-    if (holders_[l.key].insert(holder).second) held_by_[holder].push_back(l.key);
+  for (const auto& l : locks) {
+    const std::string& key = l.db_key.empty() ? l.key : l.db_key;
+    if (holders_[key].insert(holder).second) held_by_[holder].push_back(key);
+  }
 }
 
 void Locks::release(const std::string& holder) {

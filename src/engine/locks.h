@@ -17,18 +17,26 @@ namespace tether::engine {
 class Store;
 
 struct LockSpec {
-  std::string key;  // Argo's lock name: "ns/Mutex/name" or "ns/ConfigMap/name/key"
+  // Argo's lock name: "ns/Mutex/name", "ns/ConfigMap/name/key", or for a database lock
+  // "ns/Database/name" with the row key beside it ("mtx/ns/name", "sem/ns/key"), which is
+  // what tells a database mutex from a database semaphore of the same name.
+  std::string key;
   int limit = 1;
+  std::string db_key;
 };
 
 // The locks a synchronization block names (mutex, mutexes, semaphore, semaphores); a
-// semaphore's limit is read from its ConfigMap key.
+// semaphore's limit is read from its ConfigMap key, or for a database semaphore from the
+// sync limit stored under its key (`tether sync create KEY --type database --limit N`):
+// with a single engine per store, the store is the database every run shares.
 Result<std::vector<LockSpec>> lock_specs(Store& store, const std::string& namespace_, const Json& synchronization);
 
 class Locks {
  public:
   // Takes every lock for holder, or none. Returns "" once held, else Argo's waiting message
-  // ("Waiting for default/Mutex/m lock. Lock status: 0/1").
+  // ("Waiting for default/Mutex/m lock. Lock status: 0/1", which counts what is free; a
+  // database lock's counts the holders: "Waiting for default/Database/k lock (sem/default/k).
+  // Lock status: 2/2").
   std::string try_acquire(const std::vector<LockSpec>& locks, const std::string& holder);
   // Takes them whatever the limits say: for what already ran before a restart.
   void force(const std::vector<LockSpec>& locks, const std::string& holder);

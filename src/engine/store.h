@@ -66,8 +66,12 @@ struct RunFilter {
   int limit = 0;                     // 0: no limit; newest first
 };
 
-// Applied objects: WorkflowTemplate, ClusterWorkflowTemplate, CronWorkflow, ConfigMap.
-// Secrets have their own calls: their values are stored encrypted and never listed.
+// Applied objects: WorkflowTemplate, ClusterWorkflowTemplate, CronWorkflow, ConfigMap, and
+// the database sync limits of `tether sync` (kind kSyncLimitKind, named by their key, object
+// {"key": K, "limit": N}). Secrets have their own calls: their values are stored encrypted
+// and never listed.
+inline constexpr const char* kSyncLimitKind = "SyncLimit";
+
 struct ObjectRecord {
   std::string kind;
   std::string namespace_;  // empty for cluster-scoped kinds
