@@ -37,7 +37,7 @@ int run_submit(const SubmitArgs& a) {
     workflows.push_back(std::move(*wf));
   } else {
     if (a.files.empty()) return fmt::print(stderr, "Error: at least one workflow file or --from is required\n"), 1;
-    auto loaded = load_workflow_files(*home, a.files);
+    auto loaded = load_workflow_files(*home, a.files, a.opts);
     if (!loaded.ok()) return fmt::print(stderr, "{}\n", loaded.error().str()), 1;
     workflows = std::move(*loaded);
   }
