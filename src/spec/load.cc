@@ -1289,6 +1289,7 @@ void dec(Decoder& d, const Node& n, CronWorkflowSpec& o) {
   Fields f(d, n, o);
   if (!f) return;
   f("workflowSpec", o.workflow_spec);
+  f("schedule", o.schedule);
   f("schedules", o.schedules);
   f("concurrencyPolicy", o.concurrency_policy);
   f("suspend", o.suspend);

@@ -731,6 +731,7 @@ struct StopStrategy {
 struct CronWorkflowSpec {
   SourcePos pos;
   WorkflowSpec workflow_spec;  // workflowSpec
+  std::string schedule;        // Argo v3.x's single schedule, still read beside `schedules`
   std::vector<std::string> schedules;
   std::string concurrency_policy;  // concurrencyPolicy: Allow, Forbid, Replace
   bool suspend = false;

@@ -1216,8 +1216,12 @@ constexpr size_t kMaxCronName = 52;
 Status validate_cron(const CronWorkflow& cron, const Json& raw, const ValidateContext& ctx) {
   TRY_STATUS(check_object_name(cron.metadata, "cron workflow", kMaxCronName));
   const CronWorkflowSpec& s = cron.spec;
-  if (s.schedules.empty()) return fail(s.pos, "cron workflow must have at least one schedule");
-  for (const auto& schedule : s.schedules) {
+  // Argo v3.6's ValidateCronWorkflow: one of the two, the single one read as a list of one.
+  if (!s.schedule.empty() && !s.schedules.empty())
+    return fail(s.pos, "cron workflow cant be configured with both Spec.Schedule and Spec.Schedules");
+  std::vector<std::string> schedules = s.schedule.empty() ? s.schedules : std::vector<std::string>{s.schedule};
+  if (schedules.empty()) return fail(s.pos, "cron workflow must have at least one schedule");
+  for (const auto& schedule : schedules) {
     Status parsed = check_cron_schedule(schedule);
     if (!parsed.ok())
       return fail(s.pos, fmt::format("cron schedule {} is malformed: {}", schedule, parsed.error().message));
