@@ -90,6 +90,50 @@ spec:
 """
 
 
+# a's output is a fresh random token each time it runs; b takes it as an input.
+MEMOIZABLE = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: {name}
+spec:
+  entrypoint: main
+  arguments:
+    parameters:
+    - {{name: fail, value: "yes"}}
+  volumes:
+  - name: ledger
+    persistentVolumeClaim: {{claimName: ledger}}
+  templates:
+  - name: main
+    steps:
+    - - {{name: a, template: token}}
+    - - name: b
+        template: note
+        arguments: {{parameters: [{{name: token, value: "{{{{steps.a.outputs.result}}}}"}},
+                                  {{name: fail, value: "{{{{workflow.parameters.fail}}}}"}}]}}
+    - - {{name: c, template: note, arguments: {{parameters: [{{name: token, value: c}}]}}}}
+  - name: token
+    container:
+      image: busybox
+      command: [sh, -c, 'echo "ran a" >> /ledger/ledger; cat /proc/sys/kernel/random/uuid']
+      volumeMounts:
+      - {{name: ledger, mountPath: /ledger}}
+  - name: note
+    inputs:
+      parameters:
+      - name: token
+      - name: fail
+        value: "no"
+    container:
+      image: busybox
+      command: [sh, -c, 'case "$0" in c) echo "ran c";; *) echo "ran b";; esac >> /ledger/ledger; [ "$1" != yes ]']
+      args: ["{{{{inputs.parameters.token}}}}", "{{{{inputs.parameters.fail}}}}"]
+      volumeMounts:
+      - {{name: ledger, mountPath: /ledger}}
+"""
+
+
 class Control(TetherTest):
     def submit(self, name, first_secs=0, text=WORKFLOW):
         path = os.path.join(self.home, name + ".yaml")
@@ -201,6 +245,39 @@ class Control(TetherTest):
         self.assertEqual(wf["status"]["phase"], "Succeeded")
         self.assertEqual(wf["metadata"]["labels"]["workflows.argoproj.io/resubmitted-from-workflow"], name)
         self.assertEqual(self.get_json(name)["status"]["phase"], "Failed")
+
+    def test_resubmit_memoized_reuses_what_succeeded(self):
+        name = self.submit("memo", text=MEMOIZABLE)
+        old = self.finish(name)
+        self.assertEqual(old["status"]["phase"], "Failed")
+        self.assertEqual(self.ledger(), ["ran a", "ran b"])
+        token = self.nodes_by_display(old)["a"]["outputs"]["result"]
+
+        r = self.ok("resubmit", name, "--memoized", "-p", "fail=no", "-o", "name", "--wait")
+        new = r.out.split()[0]
+        self.assertTrue(new.startswith("memo-") and new != name, new)
+        wf = self.get_json(new)
+        self.assertEqual(wf["status"]["phase"], "Succeeded")
+        self.assertEqual(wf["metadata"]["labels"]["workflows.argoproj.io/resubmitted-from-workflow"], name)
+        # a is not run again; b and c are, and b reads a's output from the first run.
+        self.assertEqual(self.ledger(), ["ran a", "ran b", "ran b", "ran c"])
+        nodes = self.nodes_by_display(wf)
+        self.assertEqual({nodes[t]["phase"] for t in "abc"}, {"Succeeded"})
+        self.assertEqual(nodes["a"]["outputs"]["result"], token)
+        self.assertEqual(nodes["b"]["inputs"]["parameters"][0]["value"], token)
+        for node_id, node in wf["status"]["nodes"].items():
+            self.assertTrue(node["name"].startswith(new), node)
+            self.assertEqual(node["id"], node_id)
+            for ref in node.get("children", []) + [node.get("boundaryID", new)]:
+                self.assertIn(ref, wf["status"]["nodes"])
+        self.assertEqual(self.get_json(name)["status"]["phase"], "Failed")
+
+        # Argo refuses a run that did not fail, and a plain resubmit runs everything again.
+        r = self.tether("resubmit", new, "--memoized")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.err.strip(), "workflow must be Failed/Error to resubmit in memoized mode")
+        self.ok("resubmit", name, "-p", "fail=no", "--wait")
+        self.assertEqual(self.ledger()[4:], ["ran a", "ran b", "ran c"])
 
     def test_suspend_template_outputs_come_from_node_set(self):
         text = """
