@@ -547,10 +547,16 @@ struct HttpTemplate {
   bool insecure_skip_verify = false;           // insecureSkipVerify
 };
 
+struct TransformationStep {
+  SourcePos pos;
+  std::string expression;
+};
+
 struct DataTemplate {
   SourcePos pos;
-  std::optional<Artifact> artifact_paths;    // source.artifactPaths
-  std::vector<std::string> transformation;  // transformation[].expression
+  SourcePos source_pos;                     // of `source`, when present
+  std::optional<Artifact> artifact_paths;   // source.artifactPaths
+  std::vector<TransformationStep> transformation;
 };
 
 // `plugin: {<name>: {...}}`: the whole object, interpreted by the plugin.
