@@ -167,6 +167,9 @@ Planner::Walk::Walk(Planner& p, WallTime now) : p_(p), now_(now) {
   globals_["workflow.serviceAccountName"] = jstr(spec, "serviceAccountName");
   if (jget(spec, "priority").is_number_integer()) globals_["workflow.priority"] = std::to_string(spec["priority"].get<int>());
   add_creation_timestamp(globals_, s.created_at);
+  // A CronWorkflow's run carries its scheduled time as an annotation, as in Argo.
+  const Json& scheduled = jget(jget(meta, "annotations"), "workflows.argoproj.io/scheduled-time");
+  if (scheduled.is_string()) globals_["workflow.scheduledTime"] = scheduled.get<std::string>();
   const Json& params = jget(jget(spec, "arguments"), "parameters");
   Json plist = params.is_array() ? params : Json::array();
   globals_["workflow.parameters"] = to_go_json(plist);
