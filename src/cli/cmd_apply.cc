@@ -86,9 +86,12 @@ Result<std::vector<spec::Document>> load_objects(const std::vector<std::string>&
   return docs;
 }
 
-Result<std::vector<spec::Document>> load_all(const std::vector<std::string>& files, const std::string& only_kind = "") {
+// Templates the documents refer to may be among them or already stored, as the API
+// server finds them when it validates.
+Result<std::vector<spec::Document>> load_all(const Home& home, const std::vector<std::string>& files,
+                                             const std::string& only_kind) {
   auto docs = TRY(load_objects(files, only_kind, "apply"));
-  spec::ValidateContext ctx;
+  spec::ValidateContext ctx(stored_template_lookup(home));
   for (const auto& d : docs) ctx.add(d);
   for (const auto& d : docs)
     for (const auto& diag : spec::validate(d, ctx)) return invalid(diag.pos.str() + ": " + diag.message);
@@ -116,7 +119,7 @@ int store_files(const std::vector<std::string>& paths, const std::string& namesp
                 const std::function<void(const spec::Document&, const std::string& name)>& done, bool create) {
   auto home = open_home();
   if (!home.ok()) return fmt::print(stderr, "Error: {}\n", home.error().message), 1;
-  auto docs = load_all(expand(paths), only_kind);
+  auto docs = load_all(*home, expand(paths), only_kind);
   if (!docs.ok()) return fmt::print(stderr, "Error: {}\n", docs.error().str()), 1;
   for (const auto& d : *docs) {
     Json req = store_request(d, namespace_);
