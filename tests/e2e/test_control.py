@@ -67,7 +67,8 @@ spec:
       tasks:
       - {{name: a, template: note, arguments: {{parameters: [{{name: id, value: a}}]}}}}
       - {{name: b, template: note, dependencies: [a],
-         arguments: {{parameters: [{{name: id, value: b}}, {{name: fail, value: "{{{{workflow.parameters.fail}}}}"}}]}}}}
+         arguments: {{parameters: [{{name: id, value: b}}, {{name: fail, value: "{{{{workflow.parameters.fail}}}}"}},
+                                  {{name: token, value: "{{{{tasks.a.outputs.result}}}}"}}]}}}}
       - {{name: c, template: note, dependencies: [b], arguments: {{parameters: [{{name: id, value: c}}]}}}}
   - name: bye
     container:
@@ -81,54 +82,13 @@ spec:
       - name: id
       - name: fail
         value: "no"
-    container:
-      image: busybox
-      command: [sh, -c, 'echo "ran $0" >> /ledger/ledger; [ "$1" != yes ]']
-      args: ["{{{{inputs.parameters.id}}}}", "{{{{inputs.parameters.fail}}}}"]
-      volumeMounts:
-      - {{name: ledger, mountPath: /ledger}}
-"""
-
-
-# a's output is a fresh random token each time it runs; b takes it as an input.
-MEMOIZABLE = """
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata:
-  name: {name}
-spec:
-  entrypoint: main
-  arguments:
-    parameters:
-    - {{name: fail, value: "yes"}}
-  volumes:
-  - name: ledger
-    persistentVolumeClaim: {{claimName: ledger}}
-  templates:
-  - name: main
-    steps:
-    - - {{name: a, template: token}}
-    - - name: b
-        template: note
-        arguments: {{parameters: [{{name: token, value: "{{{{steps.a.outputs.result}}}}"}},
-                                  {{name: fail, value: "{{{{workflow.parameters.fail}}}}"}}]}}
-    - - {{name: c, template: note, arguments: {{parameters: [{{name: token, value: c}}]}}}}
-  - name: token
-    container:
-      image: busybox
-      command: [sh, -c, 'echo "ran a" >> /ledger/ledger; cat /proc/sys/kernel/random/uuid']
-      volumeMounts:
-      - {{name: ledger, mountPath: /ledger}}
-  - name: note
-    inputs:
-      parameters:
       - name: token
-      - name: fail
-        value: "no"
+        value: ""
+    # Each run prints a fresh random token: its outputs.result, which b takes as an input.
     container:
       image: busybox
-      command: [sh, -c, 'case "$0" in c) echo "ran c";; *) echo "ran b";; esac >> /ledger/ledger; [ "$1" != yes ]']
-      args: ["{{{{inputs.parameters.token}}}}", "{{{{inputs.parameters.fail}}}}"]
+      command: [sh, -c, 'echo "ran $0" >> /ledger/ledger; cat /proc/sys/kernel/random/uuid; [ "$1" != yes ]']
+      args: ["{{{{inputs.parameters.id}}}}", "{{{{inputs.parameters.fail}}}}"]
       volumeMounts:
       - {{name: ledger, mountPath: /ledger}}
 """
@@ -247,10 +207,9 @@ class Control(TetherTest):
         self.assertEqual(self.get_json(name)["status"]["phase"], "Failed")
 
     def test_resubmit_memoized_reuses_what_succeeded(self):
-        name = self.submit("memo", text=MEMOIZABLE)
+        name = self.submit("memo", text=RETRYABLE)
         old = self.finish(name)
         self.assertEqual(old["status"]["phase"], "Failed")
-        self.assertEqual(self.ledger(), ["ran a", "ran b"])
         token = self.nodes_by_display(old)["a"]["outputs"]["result"]
 
         r = self.ok("resubmit", name, "--memoized", "-p", "fail=no", "-o", "name", "--wait")
@@ -260,11 +219,12 @@ class Control(TetherTest):
         self.assertEqual(wf["status"]["phase"], "Succeeded")
         self.assertEqual(wf["metadata"]["labels"]["workflows.argoproj.io/resubmitted-from-workflow"], name)
         # a is not run again; b and c are, and b reads a's output from the first run.
-        self.assertEqual(self.ledger(), ["ran a", "ran b", "ran b", "ran c"])
+        self.assertEqual(self.ledger(), ["ran a", "ran b", "exit Failed", "ran b", "ran c", "exit Succeeded"])
         nodes = self.nodes_by_display(wf)
         self.assertEqual({nodes[t]["phase"] for t in "abc"}, {"Succeeded"})
         self.assertEqual(nodes["a"]["outputs"]["result"], token)
-        self.assertEqual(nodes["b"]["inputs"]["parameters"][0]["value"], token)
+        b_inputs = {p["name"]: p["value"] for p in nodes["b"]["inputs"]["parameters"]}
+        self.assertEqual(b_inputs["token"], token)
         for node_id, node in wf["status"]["nodes"].items():
             self.assertTrue(node["name"].startswith(new), node)
             self.assertEqual(node["id"], node_id)
@@ -277,7 +237,7 @@ class Control(TetherTest):
         self.assertEqual(r.rc, 1, r)
         self.assertEqual(r.err.strip(), "workflow must be Failed/Error to resubmit in memoized mode")
         self.ok("resubmit", name, "-p", "fail=no", "--wait")
-        self.assertEqual(self.ledger()[4:], ["ran a", "ran b", "ran c"])
+        self.assertEqual(self.ledger()[6:], ["ran a", "ran b", "ran c", "exit Succeeded"])
 
     def test_suspend_template_outputs_come_from_node_set(self):
         text = """
