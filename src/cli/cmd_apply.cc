@@ -60,8 +60,11 @@ std::string object_name(const spec::Document& d) {
   return name != meta->end() && name->is_string() ? name->get<std::string>() : std::string();
 }
 
-// only_kind: a verb for one kind (`template create`) takes no other.
-Result<std::vector<spec::Document>> load_all(const std::vector<std::string>& files, const std::string& only_kind = "") {
+// Every document of the files, each an appliable kind with a name. only_kind: a verb for
+// one kind (`template create`) takes no other.
+Result<std::vector<spec::Document>> load_objects(const std::vector<std::string>& files, const std::string& only_kind,
+                                                 const std::string& verb) {
+  std::string workflow_hint = verb == "apply" ? " (use tether submit)" : " (use tether delete NAME)";
   std::vector<spec::Document> docs;
   for (const auto& f : files) {
     auto text = TRY(read_file(f));
@@ -71,28 +74,38 @@ Result<std::vector<spec::Document>> load_all(const std::vector<std::string>& fil
         return invalid(d.pos.str() + ": expected a " + only_kind + ", not " +
                        (d.kind.empty() ? std::string("this document") : d.kind));
       if (!appliable_kinds().count(d.kind))
-        return invalid(d.pos.str() + ": tether apply stores " +
+        return invalid(d.pos.str() + ": tether " + verb + " handles " +
                        "ConfigMap, Secret, WorkflowTemplate, ClusterWorkflowTemplate and CronWorkflow, not " +
                        (d.kind.empty() ? std::string("this document") : d.kind) +
-                       (d.kind == "Workflow" ? " (use tether submit)" : ""));
+                       (d.kind == "Workflow" ? workflow_hint : ""));
       if (object_name(d).empty())
         return invalid(d.pos.str() + ": " + d.kind + ": metadata.name is required");
       docs.push_back(std::move(d));
     }
   }
-  spec::ValidateContext ctx;
+  return docs;
+}
+
+// Templates the documents refer to may be among them or already stored, as the API
+// server finds them when it validates.
+Result<std::vector<spec::Document>> load_all(const Home& home, const std::vector<std::string>& files,
+                                             const std::string& only_kind) {
+  auto docs = TRY(load_objects(files, only_kind, "apply"));
+  spec::ValidateContext ctx(stored_template_lookup(home));
   for (const auto& d : docs) ctx.add(d);
   for (const auto& d : docs)
     for (const auto& diag : spec::validate(d, ctx)) return invalid(diag.pos.str() + ": " + diag.message);
   return docs;
 }
 
+std::string object_namespace(const spec::Document& d, const std::string& default_ns) {
+  return d.kind == "ClusterWorkflowTemplate" ? std::string() : d.raw["metadata"].value("namespace", default_ns);
+}
+
 // The request that stores one document; cluster-scoped kinds have no namespace.
 Json store_request(const spec::Document& d, const std::string& default_ns) {
   std::string name = object_name(d);
-  std::string ns = d.kind == "ClusterWorkflowTemplate"
-                       ? std::string()
-                       : d.raw["metadata"].value("namespace", default_ns);
+  std::string ns = object_namespace(d, default_ns);
   if (const auto* secret = std::get_if<spec::Secret>(&d.object))
     return {{"op", "put_secret"}, {"namespace", ns}, {"name", name}, {"data", secret->data}};
   Json object = d.raw;
@@ -106,7 +119,7 @@ int store_files(const std::vector<std::string>& paths, const std::string& namesp
                 const std::function<void(const spec::Document&, const std::string& name)>& done, bool create) {
   auto home = open_home();
   if (!home.ok()) return fmt::print(stderr, "Error: {}\n", home.error().message), 1;
-  auto docs = load_all(expand(paths), only_kind);
+  auto docs = load_all(*home, expand(paths), only_kind);
   if (!docs.ok()) return fmt::print(stderr, "Error: {}\n", docs.error().str()), 1;
   for (const auto& d : *docs) {
     Json req = store_request(d, namespace_);
@@ -116,6 +129,37 @@ int store_files(const std::vector<std::string>& paths, const std::string& namesp
     done(d, req["name"].get<std::string>());
   }
   return 0;
+}
+
+int delete_files(const std::vector<std::string>& paths, const std::string& namespace_) {
+  auto home = open_home();
+  if (!home.ok()) return fmt::print(stderr, "Error: {}\n", home.error().message), 1;
+  auto docs = load_objects(expand(paths), "", "delete -f");
+  if (!docs.ok()) return fmt::print(stderr, "Error: {}\n", docs.error().str()), 1;
+  int rc = 0;
+  for (const auto& d : *docs) {
+    std::string name = object_name(d), ns = object_namespace(d, namespace_);
+    // kubectl's resource names: core kinds bare, Argo's with their API group.
+    std::string kind = d.kind;
+    std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return std::tolower(c); });
+    bool core = d.kind == "ConfigMap" || d.kind == "Secret";
+    std::string resource = core ? kind : kind + ".argoproj.io";
+    Json req = d.kind == "Secret" ? Json{{"op", "delete_secret"}, {"namespace", ns}, {"name", name}}
+                                  : Json{{"op", "delete_object"}, {"kind", d.kind}, {"namespace", ns}, {"name", name}};
+    auto r = engine_call(*home, req);
+    if (r.ok()) {
+      fmt::print("{} \"{}\" deleted\n", resource, name);
+      continue;
+    }
+    // The others are still deleted, as kubectl does; the exit code tells.
+    rc = 1;
+    if (r.error().message.find("not found") != std::string::npos)
+      fmt::print(stderr, "Error from server (NotFound): error when deleting \"{}\": {}s{} \"{}\" not found\n",
+                 d.pos.file, kind, core ? "" : ".argoproj.io", name);
+    else
+      fmt::print(stderr, "Error: error when deleting \"{}\": {}\n", d.pos.file, r.error().message);
+  }
+  return rc;
 }
 
 namespace {

@@ -65,12 +65,8 @@ std::optional<WallTime> next_run_time(const Json& object, WallTime now) {
   return WallTime(std::chrono::seconds(*next));
 }
 
-std::string schedules_of(const Json& object) {
-  std::vector<std::string> out;
-  for (const auto& s : json_at(json_at(object, "spec"), "schedules"))
-    if (s.is_string()) out.push_back(s.get<std::string>());
-  return join(out, ",");
-}
+// argo's GetScheduleString.
+std::string schedules_of(const Json& object) { return join(engine::cron_schedules(json_at(object, "spec")), ","); }
 
 // argo's getCronWorkflowGet: "%-30s %v" lines.
 std::string describe(const Cron& c, WallTime now) {

@@ -80,6 +80,7 @@ Json handle(engine::Engine& eng, const Json& req) {
     engine::Submit cmd;
     cmd.workflow = req.value("workflow", Json::object());
     cmd.entrypoint_override = req.value("entrypoint", std::string());
+    if (auto from = req.find("memoizedFrom"); from != req.end() && from->is_object()) cmd.memoized_from = run_ref(*from);
     cmd.reply = [promise](Result<engine::RunRecord> r) {
       promise->set_value(r.ok() ? Json{{"ok", true}, {"name", r->name}, {"uid", r->uid}, {"namespace", r->namespace_}}
                                 : error_reply(r.error()));

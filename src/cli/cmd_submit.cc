@@ -24,7 +24,8 @@ struct SubmitArgs {
   std::string from;
 };
 
-int submit_all(const Home& home, const SubmitArgs& a, std::vector<Json> workflows);
+// request: fields the engine's submit request carries besides the workflow.
+int submit_all(const Home& home, const SubmitArgs& a, std::vector<Json> workflows, const Json& request = Json::object());
 
 int run_submit(const SubmitArgs& a) {
   auto home = open_home();
@@ -37,7 +38,7 @@ int run_submit(const SubmitArgs& a) {
     workflows.push_back(std::move(*wf));
   } else {
     if (a.files.empty()) return fmt::print(stderr, "Error: at least one workflow file or --from is required\n"), 1;
-    auto loaded = load_workflow_files(*home, a.files);
+    auto loaded = load_workflow_files(*home, a.files, a.opts);
     if (!loaded.ok()) return fmt::print(stderr, "{}\n", loaded.error().str()), 1;
     workflows = std::move(*loaded);
   }
@@ -45,7 +46,7 @@ int run_submit(const SubmitArgs& a) {
 }
 
 // Hands each workflow to the engine and prints it as argo does; then --wait/--watch/--log.
-int submit_all(const Home& home, const SubmitArgs& a, std::vector<Json> workflows) {
+int submit_all(const Home& home, const SubmitArgs& a, std::vector<Json> workflows, const Json& request) {
   std::vector<std::string> names;
   for (auto& wf : workflows) {
     auto prepared = apply_submit_options(wf, a.opts, a.namespace_);
@@ -54,7 +55,10 @@ int submit_all(const Home& home, const SubmitArgs& a, std::vector<Json> workflow
       fmt::print("{}\n", a.output == "json" ? wf.dump(2) : to_yaml(wf));
       continue;
     }
-    auto reply = engine_call(home, {{"op", "submit"}, {"workflow", wf}});
+    Json req = request;
+    req["op"] = "submit";
+    req["workflow"] = wf;
+    auto reply = engine_call(home, req);
     if (!reply.ok()) return fmt::print(stderr, "Failed to submit workflow: {}\n", reply.error().message), 1;
     std::string name = (*reply)["name"].get<std::string>();
     names.push_back(name);
@@ -77,7 +81,8 @@ int run_resubmit(const std::string& name, SubmitArgs a, bool memoized) {
   if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
   auto old = load_workflow(**store, a.namespace_, name);
   if (!old.ok()) return fmt::print(stderr, "{}\n", old.error().str()), 1;
-  if (memoized && !workflow_completed(*old))
+  std::string phase = run_phase(*old);
+  if (memoized && phase != "Failed" && phase != "Error")
     return fmt::print(stderr, "workflow must be Failed/Error to resubmit in memoized mode\n"), 1;
   const Json& meta = (*old)["metadata"];
   std::string old_name = meta.value("name", name);
@@ -88,7 +93,11 @@ int run_resubmit(const std::string& name, SubmitArgs a, bool memoized) {
   wf["metadata"]["labels"] = labels;
   wf["spec"] = (*old)["spec"];
   for (const char* control : {"shutdown", "suspend"}) wf["spec"].erase(control);
-  return submit_all(*home, a, {std::move(wf)});
+  // A terminated run's zero deadline would end the new one at once (Argo unsets it too).
+  if (wf["spec"].value("activeDeadlineSeconds", Json()) == Json(0)) wf["spec"].erase("activeDeadlineSeconds");
+  Json request = Json::object();
+  if (memoized) request["memoizedFrom"] = {{"namespace", a.namespace_}, {"name", old_name}};
+  return submit_all(*home, a, {std::move(wf)}, request);
 }
 
 CommandRegistrar reg("submit", [](CLI::App& root) {
@@ -123,7 +132,8 @@ CommandRegistrar reg_resubmit("resubmit", [](CLI::App& root) {
   cmd->add_option("-o,--output", a->output, "output format: name|json|yaml|wide")
       ->check(CLI::IsMember({"", "name", "json", "yaml", "wide"}));
   cmd->add_option("-n,--namespace", a->namespace_, "namespace");
-  cmd->add_flag("--memoized", *memoized, "re-use the outputs of steps that succeeded (memoize templates)");
+  cmd->add_flag("--memoized", *memoized,
+                "start from the succeeded steps of a Failed or Error run: they keep their outputs and are not run again");
   cmd->add_flag("-w,--wait", a->wait, "wait for the workflow to complete");
   cmd->add_flag("--watch", a->watch, "watch the workflow until it completes");
   cmd->add_flag("--log", a->log, "log the workflow until it completes");

@@ -29,4 +29,9 @@ Json config_map_object(const std::string& namespace_, const std::string& name,
 int store_files(const std::vector<std::string>& paths, const std::string& namespace_, const std::string& only_kind,
                 const std::function<void(const spec::Document&, const std::string& name)>& done, bool create = false);
 
+// `delete -f`: deletes the objects the files define (they are loaded, not validated), each
+// reported as kubectl does; one that does not exist is an error that does not stop the
+// others. Returns the exit code.
+int delete_files(const std::vector<std::string>& paths, const std::string& namespace_);
+
 }  // namespace tether::cli

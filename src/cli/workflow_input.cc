@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -75,12 +76,35 @@ spec::ValidateContext::Lookup stored_template_lookup(const Home& home) {
   };
 }
 
-Result<std::vector<Json>> load_workflow_files(const Home& home, const std::vector<std::string>& files) {
+// Argo applies the submit options before it validates, so a -p value fills an argument
+// the file leaves without one.
+void supply_parameters(spec::Document& d, const std::vector<std::pair<std::string, std::string>>& params) {
+  auto* wf = std::get_if<spec::Workflow>(&d.object);
+  if (!wf) return;
+  for (const auto& kv : params) {
+    auto& list = wf->spec.arguments.parameters;
+    auto it = std::find_if(list.begin(), list.end(), [&](const spec::Parameter& p) { return p.name == kv.first; });
+    if (it != list.end()) {
+      it->value = kv.second;
+      continue;
+    }
+    spec::Parameter p;
+    p.pos = wf->spec.arguments.pos.known() ? wf->spec.arguments.pos : wf->spec.pos;
+    p.name = kv.first;
+    p.value = kv.second;
+    list.push_back(std::move(p));
+  }
+}
+
+Result<std::vector<Json>> load_workflow_files(const Home& home, const std::vector<std::string>& files,
+                                              const SubmitOptions& opts) {
+  auto params = TRY(submit_parameters(opts));
   std::vector<Json> out;
   for (const auto& path : files) {
     std::string text = TRY(read_input(path));
     std::string shown = path == "-" ? "<stdin>" : path;
     auto docs = TRY(spec::load_documents(text, shown));
+    for (auto& d : docs) supply_parameters(d, params);
     // Templates this file refers to may be in the file itself or already applied.
     spec::ValidateContext ctx(stored_template_lookup(home));
     ctx.lint = false;
@@ -125,12 +149,8 @@ Result<Json> workflow_from_template(const Home& home, const std::string& namespa
   return wf;
 }
 
-Status apply_submit_options(Json& wf, const SubmitOptions& o, const std::string& namespace_) {
-  Json& meta = wf["metadata"];
-  if (!meta.is_object()) meta = Json::object();
-  Json& spec = wf["spec"];
-  if (!spec.is_object()) spec = Json::object();
-  meta["namespace"] = namespace_;
+Result<std::vector<std::pair<std::string, std::string>>> submit_parameters(const SubmitOptions& o) {
+  std::vector<std::pair<std::string, std::string>> out;
   if (!o.parameter_file.empty()) {
     std::string text = TRY(read_file(o.parameter_file));
     YAML::Node root;
@@ -151,7 +171,7 @@ Status apply_submit_options(Json& wf, const SubmitOptions& o, const std::string&
         value = e.c_str();
       }
       TRY_STATUS(check_param_value(name, value, o.parameter_file));
-      set_parameter(spec, name, value);
+      out.emplace_back(name, value);
     }
   }
   for (const auto& p : o.parameters) {
@@ -159,8 +179,18 @@ Status apply_submit_options(Json& wf, const SubmitOptions& o, const std::string&
     if (eq == std::string::npos || eq == 0)
       return invalid("Expected parameter of the form: NAME=VALUE. Received: " + p);
     TRY_STATUS(check_param_value(p.substr(0, eq), p.substr(eq + 1), "-p"));
-    set_parameter(spec, p.substr(0, eq), p.substr(eq + 1));
+    out.emplace_back(p.substr(0, eq), p.substr(eq + 1));
   }
+  return out;
+}
+
+Status apply_submit_options(Json& wf, const SubmitOptions& o, const std::string& namespace_) {
+  Json& meta = wf["metadata"];
+  if (!meta.is_object()) meta = Json::object();
+  Json& spec = wf["spec"];
+  if (!spec.is_object()) spec = Json::object();
+  meta["namespace"] = namespace_;
+  for (const auto& [name, value] : TRY(submit_parameters(o))) set_parameter(spec, name, value);
   if (!o.entrypoint.empty()) spec["entrypoint"] = o.entrypoint;
   if (!o.service_account.empty()) spec["serviceAccountName"] = o.service_account;
   if (o.priority) spec["priority"] = *o.priority;

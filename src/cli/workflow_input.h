@@ -31,12 +31,17 @@ void add_submit_option_flags(CLI::App* cmd, SubmitOptions& opts);
 // Finds WorkflowTemplates and ClusterWorkflowTemplates applied to this home's store.
 spec::ValidateContext::Lookup stored_template_lookup(const Home& home);
 
-// Loads every Workflow document of the files (- is stdin), validated as `lint` would.
-Result<std::vector<Json>> load_workflow_files(const Home& home, const std::vector<std::string>& files);
+// Loads every Workflow document of the files (- is stdin), validated as `lint` would once
+// the parameters of opts are in spec.arguments.
+Result<std::vector<Json>> load_workflow_files(const Home& home, const std::vector<std::string>& files,
+                                              const SubmitOptions& opts);
 
 // A Workflow that runs a stored WorkflowTemplate / ClusterWorkflowTemplate / CronWorkflow
 // ("workflowtemplate/NAME", "clusterworkflowtemplate/NAME", "cronwf/NAME").
 Result<Json> workflow_from_template(const Home& home, const std::string& namespace_, const std::string& from);
+
+// -p and --parameter-file values in order (a later one wins), checked.
+Result<std::vector<std::pair<std::string, std::string>>> submit_parameters(const SubmitOptions& opts);
 
 Status apply_submit_options(Json& wf, const SubmitOptions& opts, const std::string& namespace_);
 

@@ -1,6 +1,9 @@
 // Commands from the API and the CLI, and adopting unfinished runs after a restart.
 #include <algorithm>
 #include <csignal>
+#include <functional>
+#include <map>
+#include <set>
 #include <random>
 
 #include "base/log.h"
@@ -66,6 +69,10 @@ bool dns_label(const std::string& s) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
   return s.front() != '-' && s.back() != '-';
 }
+
+plan::RunState carry_nodes(const std::vector<NodeRecord>& stored, const std::string& from, const std::string& to,
+                           const std::function<bool(const plan::NodeStatus&)>& restart,
+                           std::vector<std::string>& dropped);
 
 std::string str_at(const Json& j, const char* key) {
   auto it = j.find(key);
@@ -147,6 +154,19 @@ void Engine::apply(Submit& c) {
     if (!existing.ok()) return reply_error(existing.take_error());
     if (*existing) return reply_error(Error(ErrorCode::kConflict, "workflows.argoproj.io \"" + name + "\" already exists"));
   }
+  plan::RunState state;
+  if (c.memoized_from) {
+    // Argo's FormulateResubmitWorkflow(memoized): only a Failed or Error run.
+    auto old = store_.find_run(c.memoized_from->namespace_, c.memoized_from->name);
+    if (!old.ok()) return reply_error(old.take_error());
+    if (!*old) return reply_error(not_found("workflows.argoproj.io \"" + c.memoized_from->name + "\" not found"));
+    if ((*old)->phase != "Failed" && (*old)->phase != "Error")
+      return reply_error(invalid("workflow must be Failed/Error to resubmit in memoized mode"));
+    auto stored = store_.nodes((*old)->uid);
+    if (!stored.ok()) return reply_error(stored.take_error());
+    std::vector<std::string> dropped;
+    state = carry_nodes(*stored, (*old)->name, name, [](const plan::NodeStatus&) { return false; }, dropped);
+  }
   WallTime now = clock_.now();
   RunRecord rec;
   rec.uid = uuid_v4();
@@ -161,7 +181,7 @@ void Engine::apply(Submit& c) {
   if (!c.entrypoint_override.empty()) wf["spec"]["entrypoint"] = c.entrypoint_override;
   rec.workflow = wf;
   RunRecord reply_rec = rec;
-  auto run = make_active(std::move(rec), plan::RunState{});
+  auto run = make_active(std::move(rec), std::move(state));
   run->state.run_changed = true;
   runs_[reply_rec.uid] = std::move(run);
   auto fn = std::move(c.reply);
@@ -291,6 +311,62 @@ bool is_group(const plan::NodeStatus& n) {
          n.type == node_type::kTaskGroup || n.type == node_type::kRetry;
 }
 
+// What a retry (to == from) and a memoized resubmit (to: the new run's name) keep of a
+// finished run's nodes, as Argo's FormulateRetryWorkflow and FormulateResubmitWorkflow:
+// succeeded and skipped nodes stay with their outputs, unless `restart` names them; the
+// groups that held anything else go back to Running; the rest, and the exit handler, are
+// left out (`dropped`: their IDs in the old run) so the walk creates and runs them anew.
+// Under a new name every node is renamed and gets the ID Argo would give it there.
+plan::RunState carry_nodes(const std::vector<NodeRecord>& stored, const std::string& from, const std::string& to,
+                           const std::function<bool(const plan::NodeStatus&)>& restart,
+                           std::vector<std::string>& dropped) {
+  plan::RunState state;
+  std::map<std::string, std::string> new_id;
+  std::vector<plan::NodeStatus> kept_nodes;
+  const std::string exit_prefix = from + ".onExit";
+  for (const auto& nr : stored) {
+    plan::NodeStatus n = node_from_json(nr.status);
+    bool exit_handler = starts_with(n.name, exit_prefix);
+    bool kept = (n.phase == phase::kSucceeded || n.phase == phase::kSkipped) && !exit_handler && !restart(n);
+    if (!kept && is_group(n) && !exit_handler) {
+      n.phase = phase::kRunning;
+      n.finished_at.reset();
+      n.message.clear();
+      kept = true;
+    }
+    if (!kept) {
+      dropped.push_back(n.id);
+      continue;
+    }
+    if (from != to && starts_with(n.name, from)) {
+      n.name = to + n.name.substr(from.size());
+      if (n.template_scope == "local/" + from) n.template_scope = "local/" + to;
+      new_id[n.id] = n.name == to ? to : node_id(to, n.name);
+    }
+    kept_nodes.push_back(std::move(n));
+  }
+  std::set<std::string> gone(dropped.begin(), dropped.end());
+  auto renamed = [&](const std::string& id) {
+    auto it = new_id.find(id);
+    return it == new_id.end() ? id : it->second;
+  };
+  for (auto& n : kept_nodes) {
+    size_t before = n.children.size() + n.outbound_nodes.size();
+    std::erase_if(n.children, [&](const std::string& x) { return gone.count(x) > 0; });
+    std::erase_if(n.outbound_nodes, [&](const std::string& x) { return gone.count(x) > 0; });
+    bool changed = n.phase == phase::kRunning || from != to || n.children.size() + n.outbound_nodes.size() != before;
+    if (from != to) {
+      n.id = renamed(n.id);
+      if (!n.boundary_id.empty()) n.boundary_id = renamed(n.boundary_id);
+      for (auto& x : n.children) x = renamed(x);
+      for (auto& x : n.outbound_nodes) x = renamed(x);
+    }
+    if (changed) state.changed.insert(n.id);
+    state.nodes[n.id] = std::move(n);
+  }
+  return state;
+}
+
 }  // namespace
 
 // As Argo's FormulateRetryWorkflow: succeeded and skipped nodes stay; failed, errored and
@@ -319,35 +395,12 @@ void Engine::apply(Retry& c) {
     (*it)["value"] = kv.second;
   }
 
-  plan::RunState state;
-  std::set<std::string> dropped;
-  const std::string exit_prefix = rec.name + ".onExit";
-  for (const auto& nr : *stored) {
-    plan::NodeStatus n = node_from_json(nr.status);
-    bool exit_handler = starts_with(n.name, exit_prefix);
-    bool restart = c.restart_successful && selector_matches(c.node_field_selector, n);
-    bool kept = (n.phase == phase::kSucceeded || n.phase == phase::kSkipped) && !exit_handler && !restart;
-    if (!kept && is_group(n) && !exit_handler) {
-      n.phase = phase::kRunning;
-      n.finished_at.reset();
-      n.message.clear();
-      state.changed.insert(n.id);
-      kept = true;
-    }
-    if (!kept) {
-      dropped.insert(n.id);
-      batch_.deleted_nodes.emplace_back(rec.uid, n.id);
-      continue;
-    }
-    state.nodes[n.id] = std::move(n);
-  }
-  for (auto& [id, n] : state.nodes) {
-    auto gone = [&](const std::string& x) { return dropped.count(x) > 0; };
-    size_t before = n.children.size() + n.outbound_nodes.size();
-    std::erase_if(n.children, gone);
-    std::erase_if(n.outbound_nodes, gone);
-    if (n.children.size() + n.outbound_nodes.size() != before) state.changed.insert(id);
-  }
+  auto restart = [&](const plan::NodeStatus& n) {
+    return c.restart_successful && selector_matches(c.node_field_selector, n);
+  };
+  std::vector<std::string> dropped;
+  plan::RunState state = carry_nodes(*stored, rec.name, rec.name, restart, dropped);
+  for (const auto& id : dropped) batch_.deleted_nodes.emplace_back(rec.uid, id);
   state.phase = "Running";
   WallTime t;
   if (!rec.started_at.empty() && parse_rfc3339(rec.started_at, &t)) state.started_at = t;

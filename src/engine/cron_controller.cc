@@ -138,7 +138,7 @@ void CronController::follow_runs(Entry& e, std::vector<Command>& out) {
     return;
   }
   if (reconcile_active(e.status, *runs)) {
-    auto stop = decide(e.config, e.status);
+    auto stop = decide(e.config, e.status, clock_);
     if (stop.ok() && stop->stopped) e.status.phase = "Stopped";
     save(e);
   }
@@ -155,7 +155,7 @@ void CronController::fire(Entry& e, int64_t scheduled, std::vector<Command>& out
   // have been deleted or finished without this controller hearing of it.
   follow_runs(e, out);
   e.status.last_used_schedule = e.config.schedule_string;
-  auto verdict = decide(e.config, e.status);
+  auto verdict = decide(e.config, e.status, clock_);
   if (!verdict.ok()) {
     log::error("cron {}: run policy error: {}", name, verdict.error().message);
     e.status.submission_error = "run policy error: " + verdict.error().message;

@@ -60,6 +60,16 @@ CronStatus cron_status_from_json(const Json& j) {
   return s;
 }
 
+std::vector<std::string> cron_schedules(const Json& spec) {
+  std::string single = json_str(spec, "schedule");
+  if (!single.empty()) return {single};
+  std::vector<std::string> out;
+  const Json& list = json_at(spec, "schedules");
+  if (!list.is_array()) return out;
+  for (const auto& s : list) out.push_back(s.is_string() ? s.get<std::string>() : std::string());
+  return out;
+}
+
 Result<CronConfig> cron_config(const Json& object) {
   CronConfig c;
   c.object = object;
@@ -72,14 +82,19 @@ Result<CronConfig> cron_config(const Json& object) {
   auto zone = TimeZone::load(tz);
   if (!zone.ok()) return invalid("spec.timezone: " + zone.error().message);
   c.zone = std::move(*zone);
-  const Json& schedules = json_at(spec, "schedules");
-  if (!schedules.is_array() || schedules.empty()) return invalid("spec.schedules: cron workflow must have at least one schedule");
+  bool single = !json_str(spec, "schedule").empty();
+  if (single && json_at(spec, "schedules").is_array() && !json_at(spec, "schedules").empty())
+    return invalid("spec: cron workflow cant be configured with both Spec.Schedule and Spec.Schedules");
+  std::vector<std::string> schedules = cron_schedules(spec);
+  if (schedules.empty()) return invalid("spec.schedules: cron workflow must have at least one schedule");
   for (size_t i = 0; i < schedules.size(); ++i) {
-    std::string text = schedules[i].is_string() ? schedules[i].get<std::string>() : std::string();
+    std::string text = schedules[i];
     // Argo's withTimezone: the timezone becomes each schedule's CRON_TZ prefix.
     if (!tz.empty()) text = "CRON_TZ=" + tz + " " + text;
     auto parsed = spec::parse_cron_schedule(text);
-    if (!parsed.ok()) return invalid(fmt::format("spec.schedules[{}]: {}", i, parsed.error().message));
+    if (!parsed.ok())
+      return invalid(single ? "spec.schedule: " + parsed.error().message
+                            : fmt::format("spec.schedules[{}]: {}", i, parsed.error().message));
     c.schedules.push_back(std::move(*parsed));
     c.schedule_string += (i ? "," : "") + text;
   }
@@ -132,6 +147,10 @@ expr::Vars cron_vars(const CronConfig& c, const CronStatus& s) {
   v["cronworkflow.annotations"] = annotations;
   v["cronworkflow.labels.json"] = labels.dump();
   v["cronworkflow.annotations.json"] = annotations.dump();
+  // One name per key, so `{{cronworkflow.labels.team}}` resolves as a tag and
+  // `cronworkflow.labels.team` in an expression (where the map itself gives way to them).
+  for (auto it = labels.begin(); it != labels.end(); ++it) v["cronworkflow.labels." + it.key()] = it.value();
+  for (auto it = annotations.begin(); it != annotations.end(); ++it) v["cronworkflow.annotations." + it.key()] = it.value();
   v["cronworkflow.failed"] = s.failed;
   v["cronworkflow.succeeded"] = s.succeeded;
   v["cronworkflow.lastScheduledTime"] =
@@ -141,18 +160,18 @@ expr::Vars cron_vars(const CronConfig& c, const CronStatus& s) {
 
 }  // namespace
 
-Result<bool> eval_when(const CronConfig& c, const CronStatus& s) {
+Result<bool> eval_when(const CronConfig& c, const CronStatus& s, const Clock& clock) {
   if (c.when.empty()) return true;
-  auto text = expr::substitute(c.when, cron_vars(c, s), false);
+  auto text = expr::substitute(c.when, cron_vars(c, s), false, &clock);
   if (!text.ok()) return invalid("failed to evaluate when \"" + c.when + "\": " + text.error().message);
   return expr::eval_when(*text);
 }
 
 namespace {
 
-Result<bool> stop_condition(const CronConfig& c, const CronStatus& s) {
+Result<bool> stop_condition(const CronConfig& c, const CronStatus& s, const Clock& clock) {
   if (c.stop_expression.empty()) return false;
-  auto text = expr::substitute("{{=" + c.stop_expression + "}}", cron_vars(c, s), false);
+  auto text = expr::substitute("{{=" + c.stop_expression + "}}", cron_vars(c, s), false, &clock);
   if (!text.ok()) return invalid("failed to evaluate stop expression: " + text.error().message);
   if (*text != "true" && *text != "false")
     return invalid("failed to evaluate stop expression: expected a boolean, got " + *text);
@@ -161,19 +180,19 @@ Result<bool> stop_condition(const CronConfig& c, const CronStatus& s) {
 
 }  // namespace
 
-Result<Verdict> decide(const CronConfig& c, const CronStatus& s) {
+Result<Verdict> decide(const CronConfig& c, const CronStatus& s, const Clock& clock) {
   Verdict v;
   auto skip = [&](std::string reason) {
     v.kind = Verdict::Kind::kSkip;
     v.reason = std::move(reason);
     return v;
   };
-  bool stop = TRY(stop_condition(c, s));
+  bool stop = TRY(stop_condition(c, s, clock));
   if (stop) v.stopped = true;
   if (c.suspend) return skip("CronWorkflow suspended, skipping execution");
   if (stop || s.phase == "Stopped")
     return skip("CronWorkflow is marked as stopped since it achieved the stopping condition");
-  if (!TRY(eval_when(c, s))) return skip("when expression evaluated to false, skipping execution");
+  if (!TRY(eval_when(c, s, clock))) return skip("when expression evaluated to false, skipping execution");
   if (c.concurrency_policy == "Forbid" && !s.active.empty())
     return skip("'ConcurrencyPolicy: Forbid' and has an active Workflow so it was not run");
   if (c.concurrency_policy == "Replace")

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/result.h"
 #include "base/timezone.h"
@@ -57,6 +58,10 @@ struct CronConfig {
   std::string stop_expression;
   Json object;  // the whole CronWorkflow
 };
+// Argo's GetSchedules: spec.schedule (v3.x) when set, else spec.schedules; a non-string
+// entry reads as "".
+std::vector<std::string> cron_schedules(const Json& spec);
+
 // Errors name the field: "spec.schedules[1]: expected exactly 5 fields, found 4: [...]".
 Result<CronConfig> cron_config(const Json& object);
 
@@ -76,10 +81,13 @@ struct Verdict {
 };
 // Argo's enforceRuntimePolicy with the stopStrategy check before it. An error is a bad
 // `when`/stopStrategy expression or policy: reported as a condition, nothing runs.
-Result<Verdict> decide(const CronConfig& c, const CronStatus& s);
+// `now()` in the expressions is clock's time: the scheduler's, so tests can move it.
+Result<Verdict> decide(const CronConfig& c, const CronStatus& s, const Clock& clock);
 
-// `{{cronworkflow.*}}` as `when` and stopStrategy read them.
-Result<bool> eval_when(const CronConfig& c, const CronStatus& s);
+// `when` over Argo's cronworkflow.* variables (name, namespace, labels.<k>, annotations.<k>,
+// labels.json, annotations.json, lastScheduledTime, failed, succeeded): the `{{...}}` tags
+// are replaced, then the text is evaluated as govaluate.
+Result<bool> eval_when(const CronConfig& c, const CronStatus& s, const Clock& clock);
 
 // Argo's child name: "<cron>-<unix seconds of the scheduled time>".
 std::string child_name(const std::string& cron_name, int64_t scheduled);

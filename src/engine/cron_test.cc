@@ -94,6 +94,7 @@ CronConfig config(const std::string& extra_spec = "") {
 }
 
 constexpr int64_t kT = 1'800'000'000;  // a minute boundary
+const testlib::FakeClock kClock{WallTime(std::chrono::seconds(kT))};
 
 TEST(CronConfig, Errors) {
   auto bad = cron_config(cron_object(R"({"schedules": ["* * * *"]})"));
@@ -123,31 +124,102 @@ TEST(CronMissed, WithinTheDeadlineOnly) {
 TEST(CronDecide, Policies) {
   CronStatus idle, busy;
   busy.active.push_back({"tick-1", "uid-1"});
-  EXPECT_EQ(decide(config(), busy)->kind, Verdict::Kind::kRun);
-  EXPECT_EQ(decide(config(R"({"concurrencyPolicy": "Forbid"})"), idle)->kind, Verdict::Kind::kRun);
-  auto forbid = decide(config(R"({"concurrencyPolicy": "Forbid"})"), busy);
+  EXPECT_EQ(decide(config(), busy, kClock)->kind, Verdict::Kind::kRun);
+  EXPECT_EQ(decide(config(R"({"concurrencyPolicy": "Forbid"})"), idle, kClock)->kind, Verdict::Kind::kRun);
+  auto forbid = decide(config(R"({"concurrencyPolicy": "Forbid"})"), busy, kClock);
   EXPECT_EQ(forbid->kind, Verdict::Kind::kSkip);
   EXPECT_EQ(forbid->reason, "'ConcurrencyPolicy: Forbid' and has an active Workflow so it was not run");
-  auto replace = decide(config(R"({"concurrencyPolicy": "Replace"})"), busy);
+  auto replace = decide(config(R"({"concurrencyPolicy": "Replace"})"), busy, kClock);
   EXPECT_EQ(replace->kind, Verdict::Kind::kRun);
   EXPECT_EQ(replace->terminate, std::vector<std::string>{"tick-1"});
-  EXPECT_EQ(decide(config(R"({"suspend": true})"), idle)->reason, "CronWorkflow suspended, skipping execution");
-  EXPECT_FALSE(decide(config(R"({"concurrencyPolicy": "Sometimes"})"), idle).ok());
+  EXPECT_EQ(decide(config(R"({"suspend": true})"), idle, kClock)->reason, "CronWorkflow suspended, skipping execution");
+  EXPECT_FALSE(decide(config(R"({"concurrencyPolicy": "Sometimes"})"), idle, kClock).ok());
 }
 
 TEST(CronDecide, WhenAndStopStrategy) {
   CronStatus s;
   s.failed = 2;
-  EXPECT_EQ(decide(config(R"({"when": "{{cronworkflow.failed}} < 2"})"), s)->kind, Verdict::Kind::kSkip);
-  EXPECT_EQ(decide(config(R"({"when": "{{cronworkflow.failed}} < 3"})"), s)->kind, Verdict::Kind::kRun);
-  EXPECT_EQ(decide(config(R"({"when": "{{= cronworkflow.lastScheduledTime == nil }}"})"), s)->kind, Verdict::Kind::kRun);
+  EXPECT_EQ(decide(config(R"({"when": "{{cronworkflow.failed}} < 2"})"), s, kClock)->kind, Verdict::Kind::kSkip);
+  EXPECT_EQ(decide(config(R"({"when": "{{cronworkflow.failed}} < 3"})"), s, kClock)->kind, Verdict::Kind::kRun);
+  EXPECT_EQ(decide(config(R"({"when": "{{= cronworkflow.lastScheduledTime == nil }}"})"), s, kClock)->kind, Verdict::Kind::kRun);
   s.last_scheduled = kT;
-  EXPECT_EQ(decide(config(R"({"when": "{{= cronworkflow.lastScheduledTime == nil }}"})"), s)->kind, Verdict::Kind::kSkip);
-  EXPECT_EQ(decide(config(R"({"when": "'{{cronworkflow.name}}' == 'tick'"})"), s)->kind, Verdict::Kind::kRun);
-  EXPECT_FALSE(decide(config(R"({"when": "{{cronworkflow.nope}}"})"), s).ok());
-  auto stop = decide(config(R"({"stopStrategy": {"expression": "cronworkflow.failed >= 2"}})"), s);
+  EXPECT_EQ(decide(config(R"({"when": "{{= cronworkflow.lastScheduledTime == nil }}"})"), s, kClock)->kind, Verdict::Kind::kSkip);
+  EXPECT_EQ(decide(config(R"({"when": "'{{cronworkflow.name}}' == 'tick'"})"), s, kClock)->kind, Verdict::Kind::kRun);
+  EXPECT_FALSE(decide(config(R"({"when": "{{cronworkflow.nope}}"})"), s, kClock).ok());
+  auto stop = decide(config(R"({"stopStrategy": {"expression": "cronworkflow.failed >= 2"}})"), s, kClock);
   EXPECT_TRUE(stop->stopped);
   EXPECT_EQ(stop->kind, Verdict::Kind::kSkip);
+}
+
+// `when` set to text on the CronWorkflow object, evaluated at kT; an error fails the test.
+bool when_holds(Json object, const std::string& text, const CronStatus& s) {
+  object["spec"]["when"] = text;
+  auto c = cron_config(object);
+  EXPECT_TRUE(c.ok());
+  if (!c.ok()) return false;
+  auto r = eval_when(*c, s, kClock);
+  EXPECT_TRUE(r.ok()) << text << ": " << r.error().message;
+  return r.ok() && *r;
+}
+
+// cron-when.yaml and the docs' once-a-day examples: time arithmetic over the scheduler's
+// clock, not the machine's (kT is in 2027).
+TEST(CronDecide, WhenWithTimeArithmetic) {
+  const char* kWhen =
+      R"({"when": "{{= cronworkflow.lastScheduledTime == nil || (now() - cronworkflow.lastScheduledTime).Seconds() > 360 }}"})";
+  CronStatus s;
+  EXPECT_EQ(decide(config(kWhen), s, kClock)->kind, Verdict::Kind::kRun);  // never ran
+  s.last_scheduled = kT - 300;
+  EXPECT_EQ(decide(config(kWhen), s, kClock)->kind, Verdict::Kind::kSkip);
+  s.last_scheduled = kT - 420;
+  EXPECT_EQ(decide(config(kWhen), s, kClock)->kind, Verdict::Kind::kRun);
+  testlib::FakeClock earlier{WallTime(std::chrono::seconds(kT - 400))};
+  EXPECT_EQ(decide(config(kWhen), s, earlier)->kind, Verdict::Kind::kSkip);
+
+  s.last_scheduled = kT - 5400;
+  auto when = [&](const std::string& expr) { return when_holds(cron_object(""), "{{= " + expr + " }}", s); };
+  EXPECT_TRUE(when("(now() - cronworkflow.lastScheduledTime).Minutes() == 90"));
+  EXPECT_TRUE(when("(now() - cronworkflow.lastScheduledTime).Hours() == 1.5"));
+  EXPECT_TRUE(when("now() - cronworkflow.lastScheduledTime > duration('1h')"));
+  EXPECT_TRUE(when("cronworkflow.lastScheduledTime < now()"));
+  EXPECT_TRUE(when("now() == date('2027-01-15T08:00:00Z')"));
+  EXPECT_TRUE(when("now() - duration('90m') == date(cronworkflow.lastScheduledTime)"));
+  EXPECT_FALSE(when("now() < date('2026-12-31T00:00:00Z')"));
+}
+
+TEST(CronDecide, WhenReadsNameNamespaceLabelsAndAnnotations) {
+  Json object = cron_object("");
+  object["metadata"]["labels"] = {{"team", "data"}};
+  object["metadata"]["annotations"] = {{"owner", "ops"}};
+  CronStatus s;
+  s.succeeded = 4;
+  auto when = [&](const std::string& text) { return when_holds(object, text, s); };
+  EXPECT_TRUE(when("'{{cronworkflow.labels.team}}' == 'data' && '{{cronworkflow.annotations.owner}}' == 'ops'"));
+  EXPECT_TRUE(when("{{= cronworkflow.labels.team == 'data' && cronworkflow.annotations.owner == 'ops' }}"));
+  EXPECT_TRUE(when("{{= cronworkflow.name == 'tick' && cronworkflow.namespace == 'default' }}"));
+  EXPECT_TRUE(when("{{cronworkflow.succeeded}} == 4 && {{cronworkflow.failed}} == 0"));
+  EXPECT_TRUE(when("{{= cronworkflow.labels.json == '{\"team\":\"data\"}' }}"));
+  object["spec"]["when"] = "{{= now() - 1 }}";
+  EXPECT_FALSE(eval_when(*cron_config(object), s, kClock).ok());
+}
+
+// Argo v3.x's single `schedule`, still read by v3.6 beside `schedules`; not both.
+TEST(CronConfig, SingleSchedule) {
+  Json object = cron_object("");
+  object["spec"].erase("schedules");
+  object["spec"]["schedule"] = "*/5 * * * *";
+  object["spec"]["timezone"] = "Asia/Tokyo";
+  auto c = cron_config(object);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->schedule_string, "CRON_TZ=Asia/Tokyo */5 * * * *");
+  EXPECT_EQ(next_run(*c, kT + 1), kT + 300);
+  EXPECT_EQ(cron_schedules(object["spec"]), std::vector<std::string>{"*/5 * * * *"});
+  object["spec"]["schedule"] = "*/5 * * *";
+  EXPECT_EQ(cron_config(object).error().message, "spec.schedule: expected exactly 5 fields, found 4: [*/5 * * *]");
+  object["spec"]["schedule"] = "0 * * * *";
+  object["spec"]["schedules"] = {"* * * * *"};
+  EXPECT_EQ(cron_config(object).error().message,
+            "spec: cron workflow cant be configured with both Spec.Schedule and Spec.Schedules");
 }
 
 RunRecord run(const std::string& name, const std::string& phase, const std::string& finished = "") {

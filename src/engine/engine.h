@@ -47,14 +47,17 @@ struct EngineOptions {
 
 // Commands, posted from any thread; each reply runs on the engine thread once the
 // command's effect is committed.
+struct RunRef {
+  std::string namespace_ = "default";
+  std::string name;  // name or uid
+};
 struct Submit {
   Json workflow;  // a Workflow object: metadata.name or generateName, labels; spec with arguments merged
   std::string entrypoint_override;
   std::function<void(Result<RunRecord>)> reply;
-};
-struct RunRef {
-  std::string namespace_ = "default";
-  std::string name;  // name or uid
+  // Argo's `resubmit --memoized`: the new run starts with the succeeded nodes of this
+  // Failed or Error run (renamed to the new run), so they are not run again.
+  std::optional<RunRef> memoized_from;
 };
 struct Stop {  // Argo's stop: running steps are stopped, exit handlers run
   RunRef run;

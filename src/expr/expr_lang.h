@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/result.h"
 
@@ -62,9 +63,10 @@ Result<ExprAst> parse_expr(std::string_view src);
 
 // Evaluates src against env (a JSON object; nested objects are reached with `.` and
 // `[]`). Unknown top-level names are an error ("unknown name x"), as when Argo compiles
-// with expr.Env(env).
-Result<Json> eval_expr(std::string_view src, const Json& env);
-Result<Json> eval_expr(const ExprAst& ast, const Json& env);
+// with expr.Env(env). `now()` reads clock (the system clock when null), so a scheduler
+// driven by a test clock sees the same time in its expressions.
+Result<Json> eval_expr(std::string_view src, const Json& env, const Clock* clock = nullptr);
+Result<Json> eval_expr(const ExprAst& ast, const Json& env, const Clock* clock = nullptr);
 
 // Renders a value as Go's json.Marshal would: compact, <>& escaped, floats in Go's
 // shortest form (2 not 2.0, 1e+21).

@@ -96,7 +96,7 @@ constexpr uint64_t kBudget = 1000000;
 
 class Evaluator {
  public:
-  Evaluator(const ExprAst& ast, const Json& env) : src_(ast.source), env_(env) {}
+  Evaluator(const ExprAst& ast, const Json& env, const Clock& clock) : src_(ast.source), env_(env), clock_(clock) {}
 
   Result<Value> eval(const ExprNode* n) {
     if (!n) return Value();
@@ -436,8 +436,8 @@ class Evaluator {
     return charged(n, std::move(r).value());
   }
 
-  static int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t now_ns() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now().time_since_epoch()).count();
   }
 
   Result<Value> method_call(const ExprNode& n, const ExprNode& callee) {
@@ -661,20 +661,21 @@ class Evaluator {
   std::vector<Scope> scopes_;
   int nil_safe_ = 0;
   uint64_t spent_ = 0;
+  const Clock& clock_;
 };
 
 }  // namespace
 
-Result<Json> eval_expr(const ExprAst& ast, const Json& env) {
+Result<Json> eval_expr(const ExprAst& ast, const Json& env, const Clock* clock) {
   if (!ast.root) return invalid("empty expression");
-  Evaluator ev(ast, env);
+  Evaluator ev(ast, env, clock ? *clock : SystemClock::instance());
   Value v = TRY(ev.eval(ast.root.get()));
   return v.to_json();
 }
 
-Result<Json> eval_expr(std::string_view src, const Json& env) {
+Result<Json> eval_expr(std::string_view src, const Json& env, const Clock* clock) {
   auto ast = TRY(parse_expr(src));
-  return eval_expr(ast, env);
+  return eval_expr(ast, env, clock);
 }
 
 }  // namespace tether::expr

@@ -70,7 +70,8 @@ bool has_placeholder(const Vars& vars) {
   });
 }
 
-Result<std::string> expression_replace(const Tag& tag, const Vars& vars, const Json& env, bool allow_unresolved) {
+Result<std::string> expression_replace(const Tag& tag, const Vars& vars, const Json& env, bool allow_unresolved,
+                                       const Clock* clock) {
   std::string_view expression = std::string_view(tag.raw).substr(1);
   std::string unresolved = "{{" + tag.raw + "}}";
   auto ast = parse_expr(expression);
@@ -91,7 +92,7 @@ Result<std::string> expression_replace(const Tag& tag, const Vars& vars, const J
   bool late_missing = std::any_of(missing.begin(), missing.end(),
                                   [&](const std::string& id) { return std::find(late.begin(), late.end(), id) != late.end(); });
   if (late_missing && lenient) return unresolved;
-  auto result = eval_expr(*ast, env);
+  auto result = eval_expr(*ast, env, clock);
   if (!result.ok() || result->is_null()) {
     if (lenient) return unresolved;
     if (!result.ok()) return invalid("failed to evaluate expression: " + result.error().message);
@@ -145,7 +146,7 @@ Json expression_env(const Vars& vars) {
   return env;
 }
 
-Result<std::string> substitute(std::string_view text, const Vars& vars, bool allow_unresolved) {
+Result<std::string> substitute(std::string_view text, const Vars& vars, bool allow_unresolved, const Clock* clock) {
   auto tags = TRY(find_tags(text));
   if (tags.empty()) return std::string(text);
   bool any_expression = std::any_of(tags.begin(), tags.end(), [](const Tag& t) { return t.kind == Tag::Kind::kExpression; });
@@ -154,7 +155,7 @@ Result<std::string> substitute(std::string_view text, const Vars& vars, bool all
   size_t pos = 0;
   for (const Tag& tag : tags) {
     out.append(text.substr(pos, tag.begin - pos));
-    std::string piece = tag.kind == Tag::Kind::kExpression ? TRY(expression_replace(tag, vars, env, allow_unresolved))
+    std::string piece = tag.kind == Tag::Kind::kExpression ? TRY(expression_replace(tag, vars, env, allow_unresolved, clock))
                                                            : TRY(simple_replace(tag, vars, allow_unresolved));
     out += piece;
     pos = tag.end;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/result.h"
 
@@ -43,7 +44,9 @@ using Vars = std::map<std::string, Json>;
 //    result goes in as it is, anything else as JSON. An expression reading a variable
 //    that is not there fails ("failed to evaluate expression: X is missing"), or with
 //    allow_unresolved is left as it was, as is any expression that then fails.
-Result<std::string> substitute(std::string_view text, const Vars& vars, bool allow_unresolved);
+//  * `now()` in an expression reads clock, the system clock when null.
+Result<std::string> substitute(std::string_view text, const Vars& vars, bool allow_unresolved,
+                               const Clock* clock = nullptr);
 
 // vars expanded into nested objects as Argo's expression environment does: dotted keys
 // split into levels, and a key that is also the prefix of another ("item" and

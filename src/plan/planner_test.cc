@@ -832,7 +832,7 @@ spec:
 
 TEST(Planner, WorkflowVariablesAndTemplateDefaults) {
   Sim sim(R"Y(
-metadata: {name: vars, labels: {team: x}}
+metadata: {name: vars, labels: {team: x}, annotations: {workflows.argoproj.io/scheduled-time: "2027-01-15T08:00:00Z"}}
 spec:
   entrypoint: main
   arguments: {parameters: [{name: greeting, value: hello}]}
@@ -842,7 +842,8 @@ spec:
     container:
       command: [echo]
       args: ["{{workflow.name}}", "{{workflow.parameters.greeting}}", "{{workflow.labels.team}}",
-             "{{pod.name}}", "{{workflow.creationTimestamp.Y}}", "{{=sprig.upper(workflow.parameters.greeting)}}"]
+             "{{pod.name}}", "{{workflow.creationTimestamp.Y}}", "{{=sprig.upper(workflow.parameters.greeting)}}",
+             "{{workflow.scheduledTime}}"]
 )Y",
           {});
   sim.run();
@@ -856,6 +857,7 @@ spec:
   EXPECT_EQ(a[3], "vars");  // the root pod keeps the workflow's name
   EXPECT_EQ(a[4], "2026");
   EXPECT_EQ(a[5], "HELLO");
+  EXPECT_EQ(a[6], "2027-01-15T08:00:00Z");  // a CronWorkflow run's scheduled time
 }
 
 TEST(Planner, TemplateRefResolvesFromTheStore) {

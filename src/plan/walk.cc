@@ -170,6 +170,9 @@ Vars Planner::Walk::base_globals(const Planner& p) {
   g["workflow.serviceAccountName"] = jstr(spec, "serviceAccountName");
   if (jget(spec, "priority").is_number_integer()) g["workflow.priority"] = std::to_string(spec["priority"].get<int>());
   add_creation_timestamp(g, s.created_at);
+  // A CronWorkflow's run carries its scheduled time as an annotation, as in Argo.
+  const Json& scheduled = jget(jget(meta, "annotations"), "workflows.argoproj.io/scheduled-time");
+  if (scheduled.is_string()) g["workflow.scheduledTime"] = scheduled.get<std::string>();
   const Json& params = jget(jget(spec, "arguments"), "parameters");
   Json plist = params.is_array() ? params : Json::array();
   g["workflow.parameters"] = to_go_json(plist);

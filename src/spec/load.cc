@@ -145,6 +145,7 @@ TETHER_GO_TYPE(ResourceTemplate, "v1alpha1.ResourceTemplate");
 TETHER_GO_TYPE(HttpHeader, "v1alpha1.HTTPHeader");
 TETHER_GO_TYPE(HttpTemplate, "v1alpha1.HTTP");
 TETHER_GO_TYPE(DataTemplate, "v1alpha1.Data");
+TETHER_GO_TYPE(TransformationStep, "v1alpha1.TransformationStep");
 TETHER_GO_TYPE(PluginTemplate, "v1alpha1.Plugin");
 TETHER_GO_TYPE(ContainerNode, "v1alpha1.ContainerNode");
 TETHER_GO_TYPE(ContainerSetRetryStrategy, "v1alpha1.ContainerSetRetryStrategy");
@@ -1037,6 +1038,7 @@ void dec(Decoder& d, const Node& n, DataTemplate& o) {
   if (!f) return;
   if (const Node* source = f.take("source")) {
     auto scope = d.field("source");
+    o.source_pos = source->pos;
     DataTemplate inner;  // DataSource{artifactPaths}
     Fields g(d, *source, inner);
     if (g) {
@@ -1049,14 +1051,13 @@ void dec(Decoder& d, const Node& n, DataTemplate& o) {
     if (steps->is_seq()) {
       for (size_t i = 0; i < steps->items.size() && !d.failed(); ++i) {
         auto item_scope = d.index(i);
-        DataTemplate inner;  // TransformationStep{expression}
-        Fields g(d, steps->items[i], inner);
-        std::string expression;
+        TransformationStep step;
+        Fields g(d, steps->items[i], step);
         if (g) {
-          g("expression", expression);
+          g("expression", step.expression);
           g.done();
         }
-        o.transformation.push_back(std::move(expression));
+        o.transformation.push_back(std::move(step));
       }
     } else if (!steps->is_null()) {
       d.type_error(*steps, "v1alpha1.Transformation");
@@ -1289,6 +1290,7 @@ void dec(Decoder& d, const Node& n, CronWorkflowSpec& o) {
   Fields f(d, n, o);
   if (!f) return;
   f("workflowSpec", o.workflow_spec);
+  f("schedule", o.schedule);
   f("schedules", o.schedules);
   f("concurrencyPolicy", o.concurrency_policy);
   f("suspend", o.suspend);

@@ -547,10 +547,16 @@ struct HttpTemplate {
   bool insecure_skip_verify = false;           // insecureSkipVerify
 };
 
+struct TransformationStep {
+  SourcePos pos;
+  std::string expression;
+};
+
 struct DataTemplate {
   SourcePos pos;
-  std::optional<Artifact> artifact_paths;    // source.artifactPaths
-  std::vector<std::string> transformation;  // transformation[].expression
+  SourcePos source_pos;                     // of `source`, when present
+  std::optional<Artifact> artifact_paths;   // source.artifactPaths
+  std::vector<TransformationStep> transformation;
 };
 
 // `plugin: {<name>: {...}}`: the whole object, interpreted by the plugin.
@@ -731,6 +737,7 @@ struct StopStrategy {
 struct CronWorkflowSpec {
   SourcePos pos;
   WorkflowSpec workflow_spec;  // workflowSpec
+  std::string schedule;        // Argo v3.x's single schedule, still read beside `schedules`
   std::vector<std::string> schedules;
   std::string concurrency_policy;  // concurrencyPolicy: Allow, Forbid, Replace
   bool suspend = false;

@@ -245,6 +245,52 @@ Status resolve_all(const Json& value, const Scope& scope, const Globals& globals
   return result;
 }
 
+// An expr-lang expression that runs over a fixed environment (`roots`): it must parse and
+// read nothing else, as expr.Compile with expr.Env reports ("unknown name x"). Text with
+// `{{...}}` tags is checked at run time, once they are replaced.
+Status check_expr_over(const std::string& expression, const std::set<std::string>& roots, const SourcePos& pos,
+                       const std::string& at) {
+  if (expression.find("{{") != std::string::npos) return ok_status();
+  auto ast = expr::parse_expr(expression);
+  if (!ast.ok()) return fail(pos, at + ": " + ast.error().message);
+  for (const auto& id : ast->identifiers()) {
+    std::string root = id.substr(0, id.find('.'));
+    if (!roots.count(root)) return fail(pos, fmt::format("{}: unknown name {}", at, root));
+  }
+  return ok_status();
+}
+
+// What the agent needs to send an http template's request, checked before a run starts
+// rather than failing the node: a URL, named headers, a successCondition over `request`
+// and `response`.
+Status check_http(const std::string& name, const HttpTemplate& h) {
+  std::string at = "templates." + name + ".http";
+  if (h.url.empty()) return fail(h.pos, at + ".url is required");
+  for (size_t i = 0; i < h.headers.size(); ++i) {
+    const HttpHeader& hd = h.headers[i];
+    if (hd.name.empty()) return fail(hd.pos, fmt::format("{}.headers[{}].name is required", at, i));
+  }
+  if (!h.success_condition.empty())
+    TRY_STATUS(check_expr_over(h.success_condition, {"request", "response"}, h.pos, at + ".successCondition"));
+  return ok_status();
+}
+
+// A data template needs a source (Argo's "no valid source is used for data template" at
+// run time), and each transformation is an expr-lang expression over `data` (an empty one
+// is skipped, as Argo does).
+Status check_data(const std::string& name, const DataTemplate& d) {
+  std::string at = "templates." + name + ".data";
+  if (!d.artifact_paths)
+    return fail(d.source_pos.known() ? d.source_pos : d.pos,
+                at + ".source: no valid source is used for data template (source.artifactPaths is required)");
+  for (size_t i = 0; i < d.transformation.size(); ++i) {
+    const TransformationStep& step = d.transformation[i];
+    std::string where = fmt::format("{}.transformation[{}].expression", at, i);
+    if (!step.expression.empty()) TRY_STATUS(check_expr_over(step.expression, {"data"}, step.pos, where));
+  }
+  return ok_status();
+}
+
 // `when` after substitution must be a govaluate expression; tags stand in as a word.
 Status check_when_text(const std::string& when, const SourcePos& pos) {
   if (when.empty()) return ok_status();
@@ -994,6 +1040,8 @@ Status Validator::validate_leaf(const Template& t, const Json& raw, const Base& 
       }
     }
   }
+  if (auto* h = t.as<HttpTemplate>()) TRY_STATUS(check_http(name, *h));
+  if (auto* d = t.as<DataTemplate>()) TRY_STATUS(check_data(name, *d));
   if (auto* s = t.as<ScriptTemplate>()) TRY_STATUS(check_image(t, *s, "script", base));
   if (const auto& ads = t.active_deadline_seconds) {
     bool valid = ads->is_int ? true : (ads->to_int().ok() || is_parameter(ads->str_value));
@@ -1216,8 +1264,12 @@ constexpr size_t kMaxCronName = 52;
 Status validate_cron(const CronWorkflow& cron, const Json& raw, const ValidateContext& ctx) {
   TRY_STATUS(check_object_name(cron.metadata, "cron workflow", kMaxCronName));
   const CronWorkflowSpec& s = cron.spec;
-  if (s.schedules.empty()) return fail(s.pos, "cron workflow must have at least one schedule");
-  for (const auto& schedule : s.schedules) {
+  // Argo v3.6's ValidateCronWorkflow: one of the two, the single one read as a list of one.
+  if (!s.schedule.empty() && !s.schedules.empty())
+    return fail(s.pos, "cron workflow cant be configured with both Spec.Schedule and Spec.Schedules");
+  std::vector<std::string> schedules = s.schedule.empty() ? s.schedules : std::vector<std::string>{s.schedule};
+  if (schedules.empty()) return fail(s.pos, "cron workflow must have at least one schedule");
+  for (const auto& schedule : schedules) {
     Status parsed = check_cron_schedule(schedule);
     if (!parsed.ok())
       return fail(s.pos, fmt::format("cron schedule {} is malformed: {}", schedule, parsed.error().message));

@@ -117,3 +117,57 @@ class TetherTest(unittest.TestCase):
 
     def nodes_by_display(self, wf):
         return {n["displayName"]: n for n in wf["status"].get("nodes", {}).values()}
+
+
+class ServerTest(TetherTest):
+    """A foreground `tether server` (which runs the CronWorkflows), its log in the home;
+    TETHER_TEST_CLOCK_START sets where its scheduler's clock begins."""
+
+    def setUp(self):
+        super().setUp()
+        self.server = None
+        self.log_path = os.path.join(self.home, "server.log")
+
+    def tearDown(self):
+        self.stop_server()
+        super().tearDown()
+
+    def start_server(self, clock_start=None):
+        env = dict(self.env)
+        if clock_start is not None:
+            env["TETHER_TEST_CLOCK_START"] = str(clock_start)
+        self.log_mark = self.log_text().count("\n")
+        log = open(self.log_path, "a")
+        self.server = subprocess.Popen([BIN, "server"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        self.wait_log("serving")
+
+    def stop_server(self):
+        if self.server and self.server.poll() is None:
+            self.server.send_signal(signal.SIGTERM)
+            self.server.wait(timeout=30)
+        self.server = None
+
+    def log_text(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def new_log(self):
+        """The log of the current server process."""
+        return "\n".join(self.log_text().split("\n")[self.log_mark:])
+
+    def wait_for(self, what, check, timeout=90):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = check()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                self.fail(f"timed out waiting for {what}\n--- server log\n{self.log_text()}")
+            time.sleep(0.05)
+
+    def wait_log(self, text, count=1):
+        return self.wait_for(f"{count} x {text!r} in the server log", lambda: self.new_log().count(text) >= count)

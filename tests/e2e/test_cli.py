@@ -166,6 +166,37 @@ class BadInput(TetherTest):
         self.assertEqual(r.rc, 1)
         self.assertIn("NAME=VALUE", r.err)
 
+    def test_p_fills_an_argument_the_file_leaves_without_value(self):
+        # argo applies -p before it validates: the file alone is invalid, with -p it runs.
+        path = self.write("needs-p.yaml", """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: needs-p-}
+spec:
+  entrypoint: main
+  arguments:
+    parameters:
+    - name: message
+  templates:
+  - name: main
+    inputs: {parameters: [{name: message}]}
+    container: {image: busybox, command: [echo, "{{inputs.parameters.message}}"]}
+""")
+        r = self.tether("submit", path)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("needs-p.yaml:9:", r.err)
+        self.assertIn("spec.arguments.message.value or spec.arguments.message.valueFrom is required", r.err)
+        self.assertEqual(self.ok("list").out.strip(), "No workflows found")
+
+        r = self.ok("submit", path, "-p", "message=supplied", "--wait", "-o", "name")
+        name = r.out.split()[0]
+        self.assertEqual(self.ok("logs", name).out, f"{name}: supplied\n")
+        params = {"message": "from a file"}
+        pfile = self.write("params.json", json.dumps(params))
+        r = self.ok("submit", path, "--parameter-file", pfile, "--wait", "-o", "name")
+        name = r.out.split()[0]
+        self.assertEqual(self.ok("logs", name).out, f"{name}: from a file\n")
+
 
 if __name__ == "__main__":
     unittest.main()

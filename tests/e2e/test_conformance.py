@@ -9,7 +9,7 @@ import json
 import os
 import unittest
 
-from harness import ARGO_EXAMPLES, TetherTest
+from harness import ARGO_EXAMPLES, ServerTest, TetherTest
 
 # Examples that run here, and the node display names (beyond the root) Argo gives them,
 # where the example's shape pins them down.
@@ -179,6 +179,60 @@ class ArgoExamples(TetherTest):
                 for display in expect.get("absent", []):
                     self.assertNotIn(display, nodes, f"{rel}: node {display} should not exist")
         self.assertEqual(failures, [], "\n\n".join(failures))
+
+
+# The CronWorkflow examples: each is linted and stored as `argo cron create` would; those
+# whose steps run here are scheduled by a foreground server whose clock starts just before
+# T (a minute boundary), so their runs are named from T.
+T = 1800000000
+CRON_STORED = {
+    "cron-workflow.yaml": "hello-world",
+    "cron-when.yaml": "sleep-when",
+    "cron-workflow-multiple-schedules.yaml": "hello-world-multiple-schedules",
+    "dag-inline-cronworkflow.yaml": "dag-inline",
+}
+CRON_LINTED = ["cron-backfill.yaml"]  # also holds Workflows, which `cron create` refuses
+CRON_SCHEDULED = ["cron-workflow.yaml", "cron-when.yaml"]  # the others run cowsay or are daily
+
+
+@unittest.skipUnless(os.path.isdir(ARGO_EXAMPLES), f"Argo's examples are not at {ARGO_EXAMPLES}")
+class ArgoCronExamples(ServerTest):
+    def runs(self, cron):
+        r = self.ok("list", "-o", "name", "-l", f"workflows.argoproj.io/cron-workflow={cron}")
+        return sorted(r.out.split()) if "No workflows" not in r.out else []
+
+    def test_every_cron_example_is_listed(self):
+        for f in os.listdir(ARGO_EXAMPLES):
+            if not f.endswith(".yaml"):
+                continue
+            with open(os.path.join(ARGO_EXAMPLES, f)) as fh:
+                if "kind: CronWorkflow\n" in fh.read():
+                    self.assertTrue(f in CRON_STORED or f in CRON_LINTED, f"{f} is not checked")
+
+    def test_cron_examples_lint_store_and_run(self):
+        self.ok("apply", "-f", os.path.join(ARGO_EXAMPLES, "dag-inline-workflowtemplate.yaml"))
+        for rel in list(CRON_STORED) + CRON_LINTED:
+            self.ok("lint", os.path.join(ARGO_EXAMPLES, rel))
+        self.stop_engine()  # the one `apply` started in the background: the server takes over
+        self.start_server(clock_start=T - 2)
+        for rel in CRON_SCHEDULED:
+            self.ok("cron", "create", os.path.join(ARGO_EXAMPLES, rel))
+        hello, when = f"hello-world-{T}", f"sleep-when-{T}"
+        self.wait_for("the first runs", lambda: hello in self.runs("hello-world") and when in self.runs("sleep-when"))
+        for rel in CRON_STORED:
+            if rel not in CRON_SCHEDULED:
+                self.ok("cron", "create", os.path.join(ARGO_EXAMPLES, rel))
+        listed = self.ok("cron", "list", "-o", "name").out.split()
+        self.assertEqual(sorted(listed), sorted(CRON_STORED.values()))
+        self.ok("wait", hello, when)
+        self.assertIn("hello world. Scheduled on: 2027-01-15", self.ok("logs", hello).out)
+
+        # cron-when's `when` lets one run through per 6 minutes: the next minute is skipped.
+        self.ok("cron", "suspend", "hello-world")
+        self.stop_server()
+        self.start_server(clock_start=T + 58)
+        self.wait_log("cron sleep-when: when expression evaluated to false, skipping execution")
+        self.assertEqual(self.runs("sleep-when"), [when])
 
 
 if __name__ == "__main__":

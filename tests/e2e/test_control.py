@@ -67,7 +67,8 @@ spec:
       tasks:
       - {{name: a, template: note, arguments: {{parameters: [{{name: id, value: a}}]}}}}
       - {{name: b, template: note, dependencies: [a],
-         arguments: {{parameters: [{{name: id, value: b}}, {{name: fail, value: "{{{{workflow.parameters.fail}}}}"}}]}}}}
+         arguments: {{parameters: [{{name: id, value: b}}, {{name: fail, value: "{{{{workflow.parameters.fail}}}}"}},
+                                  {{name: token, value: "{{{{tasks.a.outputs.result}}}}"}}]}}}}
       - {{name: c, template: note, dependencies: [b], arguments: {{parameters: [{{name: id, value: c}}]}}}}
   - name: bye
     container:
@@ -81,9 +82,12 @@ spec:
       - name: id
       - name: fail
         value: "no"
+      - name: token
+        value: ""
+    # Each run prints a fresh random token: its outputs.result, which b takes as an input.
     container:
       image: busybox
-      command: [sh, -c, 'echo "ran $0" >> /ledger/ledger; [ "$1" != yes ]']
+      command: [sh, -c, 'echo "ran $0" >> /ledger/ledger; cat /proc/sys/kernel/random/uuid; [ "$1" != yes ]']
       args: ["{{{{inputs.parameters.id}}}}", "{{{{inputs.parameters.fail}}}}"]
       volumeMounts:
       - {{name: ledger, mountPath: /ledger}}
@@ -201,6 +205,39 @@ class Control(TetherTest):
         self.assertEqual(wf["status"]["phase"], "Succeeded")
         self.assertEqual(wf["metadata"]["labels"]["workflows.argoproj.io/resubmitted-from-workflow"], name)
         self.assertEqual(self.get_json(name)["status"]["phase"], "Failed")
+
+    def test_resubmit_memoized_reuses_what_succeeded(self):
+        name = self.submit("memo", text=RETRYABLE)
+        old = self.finish(name)
+        self.assertEqual(old["status"]["phase"], "Failed")
+        token = self.nodes_by_display(old)["a"]["outputs"]["result"]
+
+        r = self.ok("resubmit", name, "--memoized", "-p", "fail=no", "-o", "name", "--wait")
+        new = r.out.split()[0]
+        self.assertTrue(new.startswith("memo-") and new != name, new)
+        wf = self.get_json(new)
+        self.assertEqual(wf["status"]["phase"], "Succeeded")
+        self.assertEqual(wf["metadata"]["labels"]["workflows.argoproj.io/resubmitted-from-workflow"], name)
+        # a is not run again; b and c are, and b reads a's output from the first run.
+        self.assertEqual(self.ledger(), ["ran a", "ran b", "exit Failed", "ran b", "ran c", "exit Succeeded"])
+        nodes = self.nodes_by_display(wf)
+        self.assertEqual({nodes[t]["phase"] for t in "abc"}, {"Succeeded"})
+        self.assertEqual(nodes["a"]["outputs"]["result"], token)
+        b_inputs = {p["name"]: p["value"] for p in nodes["b"]["inputs"]["parameters"]}
+        self.assertEqual(b_inputs["token"], token)
+        for node_id, node in wf["status"]["nodes"].items():
+            self.assertTrue(node["name"].startswith(new), node)
+            self.assertEqual(node["id"], node_id)
+            for ref in node.get("children", []) + [node.get("boundaryID", new)]:
+                self.assertIn(ref, wf["status"]["nodes"])
+        self.assertEqual(self.get_json(name)["status"]["phase"], "Failed")
+
+        # Argo refuses a run that did not fail, and a plain resubmit runs everything again.
+        r = self.tether("resubmit", new, "--memoized")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.err.strip(), "workflow must be Failed/Error to resubmit in memoized mode")
+        self.ok("resubmit", name, "-p", "fail=no", "--wait")
+        self.assertEqual(self.ledger()[6:], ["ran a", "ran b", "ran c", "exit Succeeded"])
 
     def test_suspend_template_outputs_come_from_node_set(self):
         text = """

@@ -8,12 +8,10 @@ policies. A test waits for the server's log lines to know that the scheduler has
 import calendar
 import json
 import os
-import signal
-import subprocess
 import time
 import unittest
 
-from harness import BIN, TetherTest
+from harness import ServerTest, TetherTest
 
 T = 1800000000
 LABEL = "workflows.argoproj.io/cron-workflow"
@@ -32,61 +30,14 @@ spec:
     - name: main
 {template}
 """
+# Argo v3.x's single schedule, which v3.6 still reads.
+CRON_SINGLE = CRON.replace('  schedules: ["{schedule}"]', '  schedule: "{schedule}"')
 ECHO = "      container: {image: busybox, command: [echo, tick]}"
 FAIL = "      container: {image: busybox, command: [sh, -c, 'exit 1']}"
 HOLD = "      suspend: {}"
 
 
-class Cron(TetherTest):
-    def setUp(self):
-        super().setUp()
-        self.server = None
-        self.log_path = os.path.join(self.home, "server.log")
-
-    def tearDown(self):
-        self.stop_server()
-        super().tearDown()
-
-    def start_server(self, clock_start=None):
-        env = dict(self.env)
-        if clock_start is not None:
-            env["TETHER_TEST_CLOCK_START"] = str(clock_start)
-        self.log_mark = self.log_text().count("\n")
-        log = open(self.log_path, "a")
-        self.server = subprocess.Popen([BIN, "server"], env=env, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        self.wait_log("serving")
-
-    def stop_server(self):
-        if self.server and self.server.poll() is None:
-            self.server.send_signal(signal.SIGTERM)
-            self.server.wait(timeout=30)
-        self.server = None
-
-    def log_text(self):
-        try:
-            with open(self.log_path) as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def new_log(self):
-        """The log of the current server process."""
-        return "\n".join(self.log_text().split("\n")[self.log_mark:])
-
-    def wait_for(self, what, check, timeout=90):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = check()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                self.fail(f"timed out waiting for {what}\n--- server log\n{self.log_text()}")
-            time.sleep(0.05)
-
-    def wait_log(self, text, count=1):
-        return self.wait_for(f"{count} x {text!r} in the server log", lambda: self.new_log().count(text) >= count)
-
+class Cron(ServerTest):
     def cron(self, name, schedule, extra="", template=ECHO):
         return self.write(f"{name}.yaml", CRON.format(name=name, schedule=schedule, extra=extra, template=template))
 
@@ -135,6 +86,47 @@ class Cron(TetherTest):
         self.start_server(clock_start=T + 160)
         self.wait_log("cron tick: scheduled, next run 2027-01-15T08:03:00Z")
         self.assertEqual(self.names("tick"), ["tick-1800000000", "tick-1800000060"])
+
+    def test_when_with_time_arithmetic_reads_the_scheduler_clock(self):
+        # cron-when.yaml's expression: at most one run per 6 minutes. The clock is in 2027,
+        # so now() must be the scheduler's, not the machine's.
+        when = '  when: "{{= cronworkflow.lastScheduledTime == nil || (now() - cronworkflow.lastScheduledTime).Seconds() > 360 }}"'
+        self.start_server(clock_start=T - 2)
+        self.ok("cron", "create", self.cron("sparse", "* * * * *", extra=when))
+        self.wait_for("the first run", lambda: self.names("sparse"))
+        self.assertEqual(self.names("sparse"), ["sparse-1800000000"])
+
+        self.stop_server()
+        self.start_server(clock_start=T + 58)
+        self.wait_log("cron sparse: when expression evaluated to false, skipping execution")
+        self.assertEqual(self.names("sparse"), ["sparse-1800000000"])
+        self.assertEqual(self.status("sparse")["lastScheduledTime"], "2027-01-15T08:00:00Z")
+
+        self.stop_server()
+        self.start_server(clock_start=T + 418)
+        self.wait_for("the run 7 minutes later", lambda: "sparse-1800000420" in self.names("sparse"))
+        self.assertEqual(self.names("sparse"), ["sparse-1800000000", "sparse-1800000420"])
+
+    def test_when_reads_labels_and_a_bad_when_is_reported(self):
+        self.start_server()
+        text = CRON.format(name="labelled", schedule="@every 1s", template=ECHO,
+                           extra="  when: \"{{= cronworkflow.labels.team == 'data' && cronworkflow.succeeded < 1 }}\"")
+        text = text.replace("  name: labelled\n", "  name: labelled\n  labels: {team: data}\n")
+        self.ok("cron", "create", self.write("labelled.yaml", text))
+        self.wait_for("one success", lambda: self.status("labelled").get("succeeded") == 1)
+        self.wait_log("cron labelled: when expression evaluated to false", count=2)
+        self.assertEqual(len(self.names("labelled")), 1)
+
+        self.ok("cron", "create", self.cron("broken", "@every 1s", extra='  when: "{{= now() - 1 > 0 }}"'))
+        self.wait_log("cron broken: run policy error")
+        self.assertEqual(self.names("broken"), [])
+
+    def test_single_schedule_runs(self):
+        self.start_server(clock_start=T - 2)
+        self.ok("cron", "create", self.write("single.yaml", CRON_SINGLE.format(
+            name="single", schedule="* * * * *", extra="", template=ECHO)))
+        self.wait_for("the first run", lambda: self.names("single"))
+        self.assertEqual(self.names("single"), ["single-1800000000"])
 
     def test_forbid_then_suspend(self):
         self.start_server()
@@ -215,6 +207,28 @@ class CronCli(TetherTest):
         r = self.tether("cron", "get", "daily")
         self.assertEqual(r.rc, 1)
         self.assertIn('cronworkflows.argoproj.io "daily" not found', r.err)
+
+    def test_single_schedule_in_list_get_and_lint(self):
+        path = self.write("single.yaml", CRON_SINGLE.format(name="single", schedule="0 3 * * *",
+                                                            extra="  timezone: Europe/Berlin", template=ECHO))
+        self.ok("lint", path)
+        self.ok("cron", "create", path)
+        line = self.ok("cron", "list").out.splitlines()[1]
+        self.assertIn("0 3 * * *", line)
+        self.assertIn("Schedules:                     0 3 * * *", self.ok("cron", "get", "single").out)
+        self.assertIn("NextScheduledTime:", self.ok("cron", "get", "single").out)
+
+        both = self.write("both.yaml", CRON_SINGLE.format(name="both", schedule="0 3 * * *", template=ECHO,
+                                                          extra='  schedules: ["0 4 * * *"]'))
+        for verb in (["lint"], ["cron", "create"], ["apply", "-f"]):
+            r = self.tether(*verb, both)
+            self.assertEqual(r.rc, 1, (verb, r))
+            self.assertIn(f"{both}:7:3:", r.out + r.err)
+            self.assertIn("cron workflow cant be configured with both Spec.Schedule and Spec.Schedules", r.out + r.err)
+        bad = self.write("bad-single.yaml", CRON_SINGLE.format(name="bad", schedule="0 3 * *", extra="", template=ECHO))
+        r = self.tether("cron", "create", bad)
+        self.assertEqual(r.rc, 1)
+        self.assertIn("bad-single.yaml:7:3: cron schedule 0 3 * * is malformed: expected exactly 5 fields, found 4", r.err)
 
     def test_bad_input_names_file_and_field(self):
         path = self.write("bad.yaml", CRON.format(name="bad", schedule="* * * *", extra="", template=ECHO))

@@ -73,8 +73,70 @@ spec:
   accessModes: [ReadWriteOnce]
 """
 
+AGENT = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: agent-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: get, template: get}
+    - - {name: list, template: list, arguments: {artifacts: [{name: logs, raw: {data: x}}]}}
+  - name: get
+    http:
+      url: "http://127.0.0.1:9/{{workflow.name}}"
+      headers:
+      - {name: Accept, value: application/json}
+      successCondition: "response.statusCode == 200 && request.method == 'GET'"
+  - name: list
+    inputs:
+      artifacts:
+      - {name: logs, path: /data/logs}
+    data:
+      source:
+        artifactPaths: {name: logs}
+      transformation:
+      - expression: 'filter(data, {# endsWith ".log"})'
+      - expression: ""
+      - expression: "map(data, {# + '{{workflow.name}}'})"
+"""
+
+# Each breaks AGENT in one place: (what replaces, with what, line:col, message).
+AGENT_ERRORS = [
+    ('      url: "http://127.0.0.1:9/{{workflow.name}}"\n', "", "14:7", "templates.get.http.url is required"),
+    ("{name: Accept, value", "{value", "16:9", "templates.get.http.headers[0].name is required"),
+    ("response.statusCode == 200 &&", "response.statusCode == &&", "14:7",
+     "templates.get.http.successCondition: unexpected token Operator(\"&&\")"),
+    ("request.method == 'GET'", "req.method == 'GET'", "14:7", "templates.get.http.successCondition: unknown name req"),
+    ("      source:\n        artifactPaths: {name: logs}\n", "", "23:7",
+     "templates.list.data.source: no valid source is used for data template"),
+    ("artifactPaths: {name: logs}", "{}", "24:9",
+     "templates.list.data.source: no valid source is used for data template"),
+    ('filter(data, {# endsWith ".log"})', 'filter(data, {# endsWith ".log"}', "26:9",
+     "templates.list.data.transformation[0].expression: unexpected token EOF"),
+    ('filter(data, {# endsWith ".log"})', 'filter(files, {# endsWith ".log"})', "26:9",
+     "templates.list.data.transformation[0].expression: unknown name files"),
+]
+
 
 class Lint(TetherTest):
+    def test_http_and_data_templates(self):
+        self.ok("lint", self.write("agent.yaml", AGENT))
+        for i, (old, new, where, message) in enumerate(AGENT_ERRORS):
+            with self.subTest(message=message):
+                self.assertIn(old, AGENT)
+                path = self.write(f"agent-{i}.yaml", AGENT.replace(old, new, 1))
+                r = self.tether("lint", "-o", "simple", path)
+                self.assertEqual(r.rc, 1, r)
+                self.assertTrue(r.out.startswith(f"{path}:{where}: "), r.out)
+                self.assertIn(message, r.out)
+                # submit refuses it with the same words, and nothing runs.
+                r = self.tether("submit", path)
+                self.assertEqual(r.rc, 1, r)
+                self.assertIn(message, r.err)
+
     def test_good_file(self):
         r = self.ok("lint", self.write("good.yaml", GOOD))
         self.assertEqual(r.out, "✔ no linting errors found!\n")
