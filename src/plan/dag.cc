@@ -285,7 +285,7 @@ struct DagRun {
     const DagShape::Task& ti = shape.tasks[i];
     for (int d : ti.dep_index) {
       NodeStatus* dn = d >= 0 ? node_at(static_cast<size_t>(d)) : nullptr;
-      if (!dn || !phase_fulfilled(dn->phase)) return;
+      if (!dn || !fulfilled(*dn)) return;
       if (shape.tasks[d].has_exit_hook && strictly_completed(dn->phase)) {
         const NodeStatus* exit = w.node(dn->name + ".onExit");
         if (!exit_hook_of(list[d]).is_null() && (!exit || !phase_fulfilled(exit->phase))) return;
@@ -296,6 +296,7 @@ struct DagRun {
       const NodeStatus* dn = task_node(d);
       if (!dn) return s;
       s.phase = dn->phase;
+      s.daemoned = dn->daemoned && dn->phase != phase::kPending;
       if (dn->type == node_type::kTaskGroup) {
         s.is_loop_parent = true;
         for (const auto& c : dn->children)
@@ -417,7 +418,7 @@ struct DagRun {
       std::string gp = phase::kSucceeded;
       for (const auto& one : expanded) {
         const NodeStatus* c = w.node(task_node_name(jstr(one, "name")));
-        if (!c || !phase_fulfilled(c->phase)) return;
+        if (!c || !fulfilled(*c)) return;
         if (phase_failed_or_error(c->phase)) gp = c->phase;
       }
       NodeStatus* g = w.mark(node_name, gp);
@@ -431,7 +432,7 @@ struct DagRun {
     // Every node of the DAG is reachable from its children, so one that has not finished
     // means the walk below would stop at it: skip the walk, which costs a visit per edge.
     for (const auto& [id, c] : w.nodes())
-      if (c.boundary_id == boundary && c.type != node_type::kTaskGroup && !phase_fulfilled(c.phase))
+      if (c.boundary_id == boundary && c.type != node_type::kTaskGroup && !fulfilled(c))
         return phase::kRunning;
     std::map<std::string, std::string> target_phase;
     for (const auto& t : targets) target_phase[w.id_of(task_node_name(t))] = "";
@@ -448,12 +449,12 @@ struct DagRun {
       queue.pop_front();
       const NodeStatus* n = w.get(id);
       if (!n) return phase::kRunning;
-      if (!phase_fulfilled(n->phase)) {
+      if (!fulfilled(*n)) {
         if (n->type != node_type::kTaskGroup || n->children.empty()) return phase::kRunning;
         std::string gp = phase::kSucceeded;
         for (const auto& c : n->children) {
           const NodeStatus* cn = w.get(c);
-          if (!cn || !phase_fulfilled(cn->phase)) return phase::kRunning;
+          if (!cn || !fulfilled(*cn)) return phase::kRunning;
           if (phase_failed_or_error(cn->phase)) gp = cn->phase;
         }
         branch = gp;

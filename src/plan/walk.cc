@@ -150,6 +150,28 @@ void Planner::start_leaf(const std::string& id, WallTime at) {
   state_.changed.insert(id);
 }
 
+void Planner::daemon_ready(const std::string& id) {
+  auto it = state_.nodes.find(id);
+  if (it == state_.nodes.end() || phase_fulfilled(it->second.phase)) return;
+  NodeStatus& n = it->second;
+  n.phase = phase::kRunning;
+  n.daemoned = true;
+  n.pod_ip = "127.0.0.1";  // host processes share the host's network
+  state_.changed.insert(id);
+}
+
+std::vector<std::string> Planner::daemons_to_stop() const {
+  std::vector<std::string> out;
+  const NodeStatus* root = state_.get(node_id(spec_.name, spec_.name));
+  bool run_over = root && fulfilled(*root);
+  for (const auto& [id, n] : state_.nodes) {
+    if (!n.daemoned || phase_fulfilled(n.phase) || !node_type::is_leaf(n.type)) continue;
+    const NodeStatus* scope = n.boundary_id.empty() ? nullptr : state_.get(n.boundary_id);
+    if (run_over || (scope && phase_fulfilled(scope->phase))) out.push_back(id);
+  }
+  return out;
+}
+
 void Planner::shutdown(const std::string& strategy) {
   shutdown_ = strategy;
 }
@@ -289,6 +311,11 @@ Result<Turn> Planner::Walk::run() {
     exit_node = e.node;
   }
 
+  // The run ends once its daemons, stopped now that their scopes ended, are gone: a run
+  // recorded as finished is never adopted again, and its daemons would be left running.
+  for (const auto& [id, n] : st.nodes)
+    if (n.daemoned && !phase_fulfilled(n.phase)) return turn_;
+
   std::string message = root.node->message;
   if (phase_failed_or_error(root.node->phase) && !p_.shutdown_.empty())
     message = "Stopped with strategy '" + p_.shutdown_ + "'";
@@ -395,7 +422,7 @@ std::vector<std::string> Planner::Walk::outbound_nodes(const std::string& id) co
 bool Planner::Walk::children_fulfilled(const NodeStatus& n) const {
   for (const auto& c : n.children) {
     const NodeStatus* ch = get(c);
-    if (!ch || !phase_fulfilled(ch->phase)) return false;
+    if (!ch || !fulfilled(*ch)) return false;
   }
   return true;
 }
@@ -433,7 +460,9 @@ const char* kind_of(const Json& tmpl) {
   return "";
 }
 
-bool is_pod_kind(const std::string& k) { return k == "container" || k == "script" || k == "data"; }
+bool is_pod_kind(const std::string& k) {
+  return k == "container" || k == "script" || k == "data" || k == "containerSet";
+}
 // An http template runs as a step too, but Argo gives it a node of its own type and no pod.
 bool is_leaf_kind(const std::string& k) { return is_pod_kind(k) || k == "http"; }
 
@@ -656,7 +685,17 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
     size_t attempts = rnode->children.size();
     if (last && !phase_fulfilled(last->phase)) {
       attempt_name = last->name;
+      // Argo's processNodeRetries: the Retry node is daemoned while its attempt is.
+      if (last->daemoned != rnode->daemoned) {
+        rnode->daemoned = last->daemoned;
+        rnode->pod_ip = last->pod_ip;
+        touch(*rnode);
+      }
     } else if (last) {
+      if (rnode->daemoned) {
+        rnode->daemoned = false;
+        touch(*rnode);
+      }
       std::string last_phase = last->phase;
       if (!phase_failed_or_error(last_phase)) {
         NodeStatus* r = mark(rname, phase::kSucceeded);
