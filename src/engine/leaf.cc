@@ -370,6 +370,16 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
     for (const auto& a : outs["artifacts"])
       if (!json_str(a, "path").empty()) inv.output_paths.push_back(json_str(a, "path"));
 
+  // The pod's terminationGracePeriodSeconds, which Argo users set through podSpecPatch: how
+  // long a stopped step, daemon or sidecar gets between SIGTERM and SIGKILL.
+  for (const Json* patch : {&json_at(run.planner->exec_spec(), "podSpecPatch"), &json_at(tmpl, "podSpecPatch")}) {
+    if (!patch->is_string()) continue;
+    auto parsed = parse_json(patch->get<std::string>());
+    if (!parsed.ok()) continue;
+    if (auto secs = seconds_of(json_at(*parsed, "terminationGracePeriodSeconds")); secs && *secs >= 0)
+      inv.termination_grace_seconds = static_cast<int>(*secs);
+  }
+
   WallTime now = clock_.now();
   if (auto secs = seconds_of(json_at(tmpl, "activeDeadlineSeconds"))) inv.deadline = now + std::chrono::seconds(*secs);
   // A template's timeout bounds the step the same way.

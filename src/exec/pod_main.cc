@@ -372,7 +372,7 @@ class Pod {
           for (const auto& d : c.deps)
             for (const auto& o : containers_)
               if (o.role == "set" && o.name == d) {
-                if (!o.ended) ready = false;
+                if (!settled(o)) ready = false;
                 else if (o.code != 0) blocked = true;
               }
           if (blocked) {
@@ -410,6 +410,11 @@ class Pod {
         return c.code;
       }
     return terminated_ ? 143 : 0;
+  }
+
+  // Ended for good: succeeded, never ran, or failed with no retry left.
+  bool settled(const Container& c) const {
+    return c.ended && (c.code <= 0 || c.attempts > retries_ || terminated_);
   }
 
   // Argo's wait container kills sidecars once main is done: SIGTERM, SIGKILL after the grace.

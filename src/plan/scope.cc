@@ -605,6 +605,17 @@ void Planner::finish_leaf(const std::string& id, const LeafResult& r) {
     n.phase = phase::kFailed;
   }
   n.daemoned = false;
+  // Argo's killDaemonedChildren ends a daemoned Retry node with its attempt; the walk would
+  // not visit it again once its scope ended.
+  if (daemon && r.daemon_stopped)
+    for (auto& [pid, parent] : state_.nodes)
+      if (parent.type == node_type::kRetry && parent.daemoned && !parent.children.empty() &&
+          parent.children.back() == id) {
+        parent.daemoned = false;
+        parent.phase = phase::kSucceeded;
+        parent.finished_at = n.finished_at;
+        state_.changed.insert(pid);
+      }
   Json outputs = Json::object();
   bool http = n.type == node_type::kHttp;
   // A stopped daemon's status is the stop's signal, not how it did: Argo records none.

@@ -314,7 +314,7 @@ Result<Turn> Planner::Walk::run() {
   // The run ends once its daemons, stopped now that their scopes ended, are gone: a run
   // recorded as finished is never adopted again, and its daemons would be left running.
   for (const auto& [id, n] : st.nodes)
-    if (n.daemoned && !phase_fulfilled(n.phase)) return turn_;
+    if (n.daemoned && node_type::is_leaf(n.type) && !phase_fulfilled(n.phase)) return turn_;
 
   std::string message = root.node->message;
   if (phase_failed_or_error(root.node->phase) && !p_.shutdown_.empty())
