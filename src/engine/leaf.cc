@@ -514,6 +514,7 @@ plan::LeafResult Engine::read_exit(ActiveRun& run, const plan::NodeStatus& node,
   r.exit_code = exit.exit_code;
   r.message = exit.message;
   r.pod_message = exit.pod_message;
+  r.container_exits = exit.container_exits;
   r.started_at = exit.started_at;
   r.finished_at = exit.finished_at ? exit.finished_at : std::optional<WallTime>(clock_.now());
   if (r.kind == K::kStartFailed || r.kind == K::kLost) return r;

@@ -99,6 +99,8 @@ struct StepExit {
   // termination message (which container failed, and how)
   std::string message;
   bool pod_message = false;  // kExited: message is the pod's whole message ("init: Error (exit code 1)")
+  // A containerSet's containers and their exit codes (-1: never ran).
+  std::vector<std::pair<std::string, int>> container_exits;
   std::optional<WallTime> started_at;
   std::optional<WallTime> finished_at;
   // For each requested output path: the host path where the engine can read it (it may

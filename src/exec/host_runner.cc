@@ -537,6 +537,14 @@ StepExit HostRunner::collect(const std::string& node_id, const Step& step) const
       e.message = std::string(trim(message));
       e.pod_message = true;
     }
+    std::string status;
+    Record containers;
+    if (!inv.container_set.empty() && read_whole_file(dir + "/" + kPodDir + "/" + pod_file::kStatus, &status) &&
+        Record::decode(status, &containers, &why))
+      for (const auto& line : containers.all("exit")) {
+        size_t sp = line.rfind(' ');
+        if (sp != std::string::npos) e.container_exits.emplace_back(line.substr(0, sp), std::atoi(line.c_str() + sp + 1));
+      }
   }
   e.exit_code = static_cast<int>(r.get_int("code", -1));
   if (long long us = r.get_int("started_us")) e.started_at = from_us(us);

@@ -10,6 +10,8 @@
 //                (the main container's output goes to the step's own stdout and main.log)
 //   ready        written once a daemon's main container runs and its readiness probe passed
 //   message      the pod's message when a container other than main decided its failure
+//   status       a containerSet's containers and how each ended ("exit" fields "NAME CODE",
+//                -1 for one that never ran)
 #pragma once
 
 #include <string>
@@ -23,6 +25,7 @@ namespace pod_file {
 inline constexpr const char* kSpec = "spec";
 inline constexpr const char* kReady = "ready";
 inline constexpr const char* kMessage = "message";
+inline constexpr const char* kStatus = "status";
 }  // namespace pod_file
 
 // argv: VIEW_DIR HOST_DIR [extra args appended to the main container's command]. Returns the

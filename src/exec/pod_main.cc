@@ -442,6 +442,13 @@ class Pod {
 
   int finish(int code) {
     if (probe_pid_ > 0) ::kill(-probe_pid_, SIGKILL);
+    // How each of a containerSet's containers ended (-1: never ran), for its Container node.
+    if (has_set_) {
+      Record status;
+      for (const auto& c : containers_)
+        if (c.role == "set") status.add("exit", c.name + " " + std::to_string(c.started && c.pid > 0 ? c.code : -1));
+      write_file_replace(g_dir + "/" + pod_file::kStatus, status.encode());
+    }
     // Drain what the containers wrote last.
     for (auto& c : containers_)
       for (int* fd : {&c.out, &c.err}) {

@@ -41,6 +41,7 @@ inline constexpr const char* kRetry = "Retry";
 inline constexpr const char* kSkipped = "Skipped";
 inline constexpr const char* kSuspend = "Suspend";
 inline constexpr const char* kHttp = "HTTP";
+inline constexpr const char* kContainer = "Container";  // one container of a containerSet pod
 // A node the engine runs as a step: a pod, or an HTTP request (run as a step of its own).
 inline bool is_leaf(const std::string& type) { return type == kPod || type == kHttp; }
 }  // namespace node_type

@@ -92,6 +92,8 @@ struct LeafResult {
   bool daemon_stopped = false;
   // kExited: message is the pod's whole message (a failed init or containerSet container).
   bool pod_message = false;
+  // A containerSet's containers and their exit codes (-1: never ran), for its Container nodes.
+  std::vector<std::pair<std::string, int>> container_exits;
 };
 
 // The key a leaf's output artifact is saved under in the artifact repository.

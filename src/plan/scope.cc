@@ -563,6 +563,31 @@ void record_global_outputs(RunState& st, const Json& outputs) {
       }
 }
 
+// A containerSet's Container nodes end as their containers did (Argo's assessNodeStatus);
+// without a container's exit code (the pod never ran, or was lost) as the pod did.
+void settle_containers(RunState& st, const NodeStatus& n, const std::vector<std::pair<std::string, int>>& exits) {
+  for (auto& [cid, c] : st.nodes) {
+    if (c.type != node_type::kContainer || c.boundary_id != n.id || phase_fulfilled(c.phase)) continue;
+    const std::string cname = c.name.substr(n.name.size() + 1);
+    auto ex = std::find_if(exits.begin(), exits.end(),
+                           [&](const auto& e) { return e.first == cname; });
+    if (ex != exits.end() && ex->second == 0) {
+      c.phase = phase::kSucceeded;
+    } else if (ex != exits.end() && ex->second > 0) {
+      c.phase = phase::kFailed;
+      c.message = fmt::format("{}: Error (exit code {})", cname, ex->second);
+    } else if (n.phase == phase::kSucceeded) {
+      c.phase = phase::kSucceeded;
+    } else {
+      c.phase = n.phase == phase::kError ? phase::kError : phase::kFailed;
+      c.message = n.phase == phase::kError ? n.message : "Pod Failed whilst container running";
+    }
+    if (!c.started_at) c.started_at = n.started_at;
+    c.finished_at = n.finished_at;
+    st.changed.insert(cid);
+  }
+}
+
 void Planner::finish_leaf(const std::string& id, const LeafResult& r) {
   auto it = state_.nodes.find(id);
   if (it == state_.nodes.end()) return;
@@ -605,6 +630,7 @@ void Planner::finish_leaf(const std::string& id, const LeafResult& r) {
     n.phase = phase::kFailed;
   }
   n.daemoned = false;
+  settle_containers(state_, n, r.container_exits);
   // Argo's killDaemonedChildren ends a daemoned Retry node with its attempt; the walk would
   // not visit it again once its scope ended.
   if (daemon && r.daemon_stopped)

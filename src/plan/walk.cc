@@ -148,6 +148,13 @@ void Planner::start_leaf(const std::string& id, WallTime at) {
   n.phase = phase::kRunning;
   if (!n.started_at) n.started_at = at;
   state_.changed.insert(id);
+  // Every container of a containerSet runs (or waits for its dependencies) with the pod.
+  for (auto& [cid, c] : state_.nodes)
+    if (c.type == node_type::kContainer && c.boundary_id == id && c.phase == phase::kPending) {
+      c.phase = phase::kRunning;
+      c.started_at = at;
+      state_.changed.insert(cid);
+    }
 }
 
 void Planner::daemon_ready(const std::string& id) {
@@ -250,6 +257,13 @@ Result<Turn> Planner::Walk::run() {
     if (now_ >= deadline) p_.deadline_exceeded_ = true;
     else if (!turn_.wake_at || deadline < *turn_.wake_at) turn_.wake_at = deadline;
   }
+
+  // A containerSet pod that ended without running (a shutdown, a deadline) takes its
+  // Container nodes with it.
+  for (const auto& [id, c] : st.nodes)
+    if (c.type == node_type::kContainer && !phase_fulfilled(c.phase))
+      if (const NodeStatus* pod = st.get(c.boundary_id); pod && phase_fulfilled(pod->phase))
+        settle_containers(st, *pod, {});
 
   TmplCtx ctx{&p_.exec_spec_, "local/" + wf};
   Json holder = {{"template", jstr(p_.exec_spec_, "entrypoint")}};
@@ -400,7 +414,23 @@ void Planner::Walk::add_child(const std::string& parent, const std::string& chil
 std::vector<std::string> Planner::Walk::outbound_nodes(const std::string& id) const {
   const NodeStatus* n = get(id);
   if (!n) return {};
-  if (node_type::is_leaf(n->type) || n->type == node_type::kSkipped || n->type == node_type::kSuspend) return {id};
+  // Argo: the pod of a containerSet is left through its last containers, the Container nodes
+  // nothing in the pod depends on.
+  if ((node_type::is_leaf(n->type) || n->type == node_type::kContainer) && !n->children.empty()) {
+    const NodeStatus* first = get(n->children.front());
+    if (first && first->type == node_type::kContainer &&
+        (n->type != node_type::kContainer || first->boundary_id == n->boundary_id)) {
+      std::vector<std::string> out;
+      for (const auto& c : n->children) {
+        auto o = outbound_nodes(c);
+        out.insert(out.end(), o.begin(), o.end());
+      }
+      return out;
+    }
+  }
+  if (node_type::is_leaf(n->type) || n->type == node_type::kContainer || n->type == node_type::kSkipped ||
+      n->type == node_type::kSuspend)
+    return {id};
   if (n->type == node_type::kTaskGroup) {
     if (n->children.empty()) return {id};
     std::vector<std::string> out;
@@ -798,6 +828,7 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
                    {"podName", pod_name(p_.spec_.name, attempt_name, tname)},
                    // The result is what an http or data template is for: Argo always records it.
                    {"captureResult", p_.capture_result_ || kind == "http" || kind == "data"}};
+      if (kind == "containerSet") add_container_nodes(*n, holder, ctx.scope, jget(jget(ptmpl, "containerSet"), "containers"));
       // Argo's shutdown: Stop still runs exit handlers; Terminate runs nothing new.
       if (opts.on_exit) n->engine["onExit"] = true;
       if (shutting_down() && !(exit_handlers_run() && opts.on_exit)) {
@@ -871,6 +902,26 @@ Exec Planner::Walk::execute_body(const std::string& name, const ProcessedTemplat
                  : execute_steps(name, t.tmpl, holder, t.ctx, child_opts);
   if (e.node && phase_fulfilled(e.node->phase)) p_.processed_.erase(name);
   return e;
+}
+
+// Argo's executeContainerSet: a Container node "<pod node>.<container>" per container, inside
+// the pod node's boundary; a container without dependencies is a child of the pod node, one
+// with dependencies a child of each of them.
+void Planner::Walk::add_container_nodes(NodeStatus& pod, const Json& holder, const std::string& scope,
+                                        const Json& containers) {
+  if (!containers.is_array()) return;
+  const std::string pod_name = pod.name, pod_id = pod.id;
+  for (const auto& c : containers)
+    if (!node(pod_name + "." + jstr(c, "name")))
+      init_node(pod_name + "." + jstr(c, "name"), node_type::kContainer, holder, scope, pod_id, phase::kPending);
+  for (const auto& c : containers) {
+    const std::string child = pod_name + "." + jstr(c, "name");
+    const Json& deps = jget(c, "dependencies");
+    if (!deps.is_array() || deps.empty()) add_child(pod_name, child);
+    else
+      for (const auto& d : deps)
+        if (d.is_string()) add_child(pod_name + "." + d.get<std::string>(), child);
+  }
 }
 
 // A leaf from an earlier walk: waiting to be started, running, or to be failed by a shutdown.

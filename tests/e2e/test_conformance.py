@@ -74,12 +74,14 @@ RUN = {
     "pod-spec-from-previous-step.yaml": {},
     "workflow-template/workflow-archive-logs.yaml": {},
     "init-container.yaml": {},
-    # containerSet templates: the containers of one pod, in the order of their dependencies.
-    "container-set-template/graph-workflow.yaml": {},
-    "container-set-template/outputs-result-workflow.yaml": {"nodes": {"a": "Succeeded", "b": "Succeeded"}},
-    "container-set-template/parallel-workflow.yaml": {},
-    "container-set-template/sequence-workflow.yaml": {},
-    "container-set-template/workspace-workflow.yaml": {},
+    # containerSet templates: the containers of one pod, in the order of their dependencies,
+    # each with a Container node named after it, as Argo makes them.
+    "container-set-template/graph-workflow.yaml": {"nodes": {c: "Succeeded" for c in "abcd"}},
+    "container-set-template/outputs-result-workflow.yaml": {
+        "nodes": {"a": "Succeeded", "main": "Succeeded", "b": "Succeeded"}},
+    "container-set-template/parallel-workflow.yaml": {"nodes": {"a": "Succeeded", "b": "Succeeded"}},
+    "container-set-template/sequence-workflow.yaml": {"nodes": {c: "Succeeded" for c in "abc"}},
+    "container-set-template/workspace-workflow.yaml": {"nodes": {"a": "Succeeded", "main": "Succeeded"}},
     # The sidecar (sleep 10) is stopped once main (sleep 5) ends.
     "pod-resources-template-override.yaml": {"nodes": {"small": "Succeeded", "large": "Succeeded"}},
     # One of heads/tails is Skipped by its when; the workflow's artifact comes from the other.

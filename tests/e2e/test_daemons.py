@@ -302,6 +302,8 @@ class Daemons(TetherTest):
         nodes = self.nodes_by_display(self.get_json("@latest"))
         with TALLY.check(self, "outputs.result is main's stdout"):
             self.assertEqual(nodes["build"]["outputs"]["result"], "built")
+        with TALLY.check(self, "the next task follows the set's last container, as Argo links it"):
+            self.assertIn(nodes["show"]["id"], nodes["main"]["children"])
         order = [p for p in nodes["build"]["outputs"]["parameters"] if p["name"] == "order"][0]["value"].split("\n")
         with TALLY.check(self, "dependencies order the containers: fetch first, main last"):
             self.assertEqual(order[0], "fetch")
@@ -332,6 +334,16 @@ class Daemons(TetherTest):
         node = self.get_json("setfail")["status"]["nodes"]["setfail"]
         with TALLY.check(self, "with the failing container's name in Argo's message"):
             self.assertEqual(node["message"], "broken: Error (exit code 4)")
+        nodes = self.nodes_by_display(self.get_json("setfail"))
+        with TALLY.check(self, "each container has Argo's Container node, ending as it did"):
+            self.assertEqual({c: nodes[c]["type"] for c in ("flaky", "broken", "main")},
+                             {c: "Container" for c in ("flaky", "broken", "main")})
+            self.assertEqual(nodes["flaky"]["phase"], "Succeeded")
+            self.assertEqual((nodes["broken"]["phase"], nodes["broken"]["message"]),
+                             ("Failed", "broken: Error (exit code 4)"))
+            self.assertEqual(nodes["main"]["phase"], "Failed")
+            self.assertEqual(nodes["setfail"]["children"], [nodes["flaky"]["id"]])
+            self.assertEqual(nodes["flaky"]["children"], [nodes["broken"]["id"]])
         with TALLY.check(self, "the set's retryStrategy retried the flaky container; main never ran"):
             self.assertIn("x", self.ok("logs", "setfail", "-c", "flaky").out + "x")
             self.assertNotIn("must-not-run", self.ok("logs", "setfail").out)
