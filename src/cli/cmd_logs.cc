@@ -1,5 +1,7 @@
 // `tether logs NAME [POD]`: each step's output prefixed by its pod name, as argo prints it.
-// Steps write node_dir/main.log, one "RFC3339Nano line" per line (engine/runner.h).
+// Steps write node_dir/main.log, one "RFC3339Nano line" per line (engine/runner.h); the
+// other containers of a pod (init containers, sidecars, a containerSet's) write
+// node_dir/pod/NAME.log (exec/pod.h), shown with -c NAME.
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include "cli/runs.h"
 #include "engine/runner.h"
 #include "engine/state.h"
+#include "exec/pod.h"
 
 namespace tether::cli {
 namespace {
@@ -27,6 +30,7 @@ struct LogsArgs {
   long tail = -1;
   bool timestamps = false;
   bool no_color = false;
+  std::string container = "main";
 };
 
 struct Source {
@@ -110,6 +114,8 @@ int run_logs(const LogsArgs& a) {
       return fmt::print(stderr, "invalid --grep pattern: {}\n", e.what()), 1;
     }
   }
+  if (a.container.empty() || a.container.find('/') != std::string::npos || a.container[0] == '.')
+    return fmt::print(stderr, "invalid container name \"{}\"\n", a.container), 1;
   long long since = -1;
   if (!a.since.empty() && (since = parse_since(a.since)) < 0)
     return fmt::print(stderr, "invalid --since duration \"{}\"\n", a.since), 1;
@@ -132,7 +138,12 @@ int run_logs(const LogsArgs& a) {
           a.pod != n.status.value("displayName", std::string()))
         continue;
       if (!sources.count(n.id))
-        sources[n.id] = Source{pod, node_dir_of(*home, uid, n.status) + "/" + engine::kStepLogFile, 0, {}};
+        sources[n.id] = Source{pod,
+                               node_dir_of(*home, uid, n.status) + "/" +
+                                   (a.container == "main" ? std::string(engine::kStepLogFile)
+                                                          : std::string(exec::kPodDir) + "/" + a.container + ".log"),
+                               0,
+                               {}};
     }
     return true;
   };
@@ -181,6 +192,7 @@ CommandRegistrar reg("logs", [](CLI::App& root) {
   cmd->add_option("--tail", a->tail, "lines from the end of the logs to show");
   cmd->add_flag("--timestamps", a->timestamps, "include timestamps on each line");
   cmd->add_flag("--no-color", a->no_color, "disable colorized output");
+  cmd->add_option("-c,--container", a->container, "print the logs of this container (default main)");
   cmd->callback([a] { set_exit_code(run_logs(*a)); });
 });
 

@@ -71,6 +71,7 @@ Status Engine::run_once(std::chrono::milliseconds max_wait) {
   plan_runs();
   TRY_STATUS(commit_turn());
   if (!to_start_.empty()) crash_point("after-intent");
+  stop_daemons();
   start_leaves();
   wait_for_events(max_wait);
   collect_exits();
@@ -132,6 +133,7 @@ void Engine::plan_runs() {
         break;
       }
       timers_[uid] = turn->wake_at;
+      find_daemons_to_stop(*run);
       if (turn->finished) {
         run->finished = true;
         break;
@@ -293,6 +295,29 @@ void Engine::wait_for_events(std::chrono::milliseconds max_wait) {
   if (wake_fd_.valid()) (void)!::read(wake_fd_.get(), &drained, sizeof drained);
 }
 
+// Argo's killDaemonedChildren: a daemon whose scope ended is stopped. The stop is recorded
+// with the node (committed this turn) before the signal goes out; a restarted engine finds
+// the same daemons from the nodes and signals them again.
+void Engine::find_daemons_to_stop(ActiveRun& run) {
+  if (run.finished && run.running.empty()) return;
+  for (const auto& id : run.planner->daemons_to_stop()) {
+    if (!run.running.count(id) || !run.stopping.insert(id).second) continue;
+    plan::NodeStatus& n = run.state.nodes.at(id);
+    if (!json_at(n.engine, "stopDaemon").is_boolean()) {
+      n.engine["stopDaemon"] = true;
+      run.state.changed.insert(id);
+    }
+    to_stop_.push_back({run.record.uid, id});
+  }
+}
+
+// After the commit: SIGTERM now; the runner sends SIGKILL after the step's grace period.
+void Engine::stop_daemons() {
+  std::vector<PendingStart> stops;
+  stops.swap(to_stop_);
+  for (const auto& s : stops) runner_.signal(s.node_id, SIGTERM);
+}
+
 std::optional<WallTime> Engine::next_timer() const {
   std::optional<WallTime> t = runner_.next_wakeup();
   for (const auto& [uid, w] : timers_)
@@ -321,9 +346,15 @@ void Engine::collect_exits() {
         log::info("run {}: step {} never started before the restart; starting it", run->record.name, n.name);
         break;
       }
+      if (exit.kind == StepExit::Kind::kDaemoned) {
+        run->running.insert(exit.node_id);
+        run->planner->daemon_ready(exit.node_id);
+        break;
+      }
       plan::LeafResult r = read_exit(*run, it->second, exit);
+      r.daemon_stopped = json_at(it->second.engine, "stopDaemon").is_boolean();
       const std::string& strategy = run->planner->shutdown_strategy();
-      if (!strategy.empty() && !(r.kind == plan::LeafResult::Kind::kExited && r.exit_code == 0)) {
+      if (!r.daemon_stopped && !strategy.empty() && !(r.kind == plan::LeafResult::Kind::kExited && r.exit_code == 0)) {
         r.kind = plan::LeafResult::Kind::kStopped;
         r.message = "Stopped with strategy '" + strategy + "'";
       }

@@ -137,6 +137,7 @@ class Engine {
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> start_env;
     bool finished = false;
     bool suspended = false;  // spec.suspend: nothing new starts
+    std::set<std::string> stopping;  // daemons this engine has signalled since their scope ended
   };
   struct PendingStart {
     std::string run_uid;
@@ -151,6 +152,8 @@ class Engine {
   void plan_runs();
   Status commit_turn();
   void start_leaves();
+  void find_daemons_to_stop(ActiveRun& run);
+  void stop_daemons();
   void wait_for_events(std::chrono::milliseconds max_wait);
   void collect_exits();
 
@@ -200,6 +203,7 @@ class Engine {
 
   std::map<std::string, std::unique_ptr<ActiveRun>> runs_;  // by uid
   std::vector<PendingStart> to_start_;
+  std::vector<PendingStart> to_stop_;  // daemons whose stop is recorded, to signal after the commit
   std::vector<Reply> replies_;          // run after this turn's commit
   Batch batch_;                         // what this turn changed besides nodes and runs
   std::map<std::string, std::optional<WallTime>> timers_;  // run uid -> planner wake time

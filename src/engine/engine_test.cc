@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <set>
 
 #include "base/strings.h"
 #include "testlib/fake_clock.h"
@@ -64,6 +65,15 @@ class EngineTest : public ::testing::Test {
     for (int i = 0; i < max_turns && e.has_active_runs(); ++i) {
       ASSERT_TRUE(e.run_once(std::chrono::milliseconds(0)).ok());
       step_clock();
+    }
+    ASSERT_FALSE(e.has_active_runs()) << "run did not finish";
+  }
+  // Half a second a turn: a daemon's end is far away, and jumping there would skip the steps
+  // that start once it is up.
+  void drive_slowly(Engine& e, int max_turns = 500) {
+    for (int i = 0; i < max_turns && e.has_active_runs(); ++i) {
+      ASSERT_TRUE(e.run_once(std::chrono::milliseconds(0)).ok());
+      clock_.advance(std::chrono::milliseconds(500));
     }
     ASSERT_FALSE(e.has_active_runs()) << "run did not finish";
   }
@@ -488,6 +498,114 @@ TEST_F(EngineTest, DeleteRemovesTheRunAndItsArtifacts) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(*r);
   EXPECT_TRUE(repo_.objects.empty());
+}
+
+constexpr const char* kDaemon = R"Y(
+metadata: {name: daemon}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: server, template: server}
+    - - name: client
+        template: client
+        arguments: {parameters: [{name: ip, value: "{{steps.server.ip}}"}]}
+  - name: server
+    daemon: true
+    container:
+      image: python
+      command: [python3, -m, http.server]
+      readinessProbe: {httpGet: {path: /, port: 8000}, initialDelaySeconds: 2}
+  - name: client
+    inputs: {parameters: [{name: ip}]}
+    container: {image: alpine, command: [wget, "{{inputs.parameters.ip}}:8000"]}
+)Y";
+
+TEST_F(EngineTest, DaemonIsDaemonedThenStoppedWhenItsStepsEnd) {
+  use_table({{"*.server", 0, "", {}, std::chrono::hours(1), false, std::chrono::seconds(2)},
+             {"*", 0, "", {}, std::chrono::seconds(1)}});
+  auto engine = make_engine();
+  RunRecord rec = submit(*engine, kDaemon);
+  drive_slowly(*engine);
+  EXPECT_EQ(run_record("daemon").phase, "Succeeded");
+  const StepInvocation& server = runner_->invocations.at("daemon[0].server");
+  EXPECT_TRUE(server.daemon);
+  ASSERT_TRUE(server.readiness.has_value());
+  EXPECT_EQ(server.readiness->kind, "httpGet");
+  EXPECT_EQ(server.readiness->port, 8000);
+  EXPECT_EQ(server.readiness->initial_delay_seconds, 2);
+  // The client ran against the daemon's address, once it was up.
+  EXPECT_EQ(runner_->invocations.at("daemon[1].client").command.back(), "127.0.0.1:8000");
+  ASSERT_EQ(runner_->signals.size(), 1u);
+  EXPECT_EQ(runner_->signals[0].second, SIGTERM);
+  auto ns = nodes(rec.uid);
+  EXPECT_EQ(ns["daemon[0].server"].phase, "Succeeded");
+  EXPECT_FALSE(ns["daemon[0].server"].daemoned);
+  EXPECT_EQ(ns["daemon[0].server"].pod_ip, "127.0.0.1");
+  EXPECT_FALSE(ns["daemon[0].server"].outputs.contains("exitCode"));
+}
+
+TEST_F(EngineTest, DaemonIsStoppedByAnEngineThatRestartedAfterItWasDaemoned) {
+  use_table({{"*.server", 0, "", {}, std::chrono::hours(1), false, std::chrono::seconds(1)},
+             {"*", 0, "", {}, std::chrono::seconds(5)}});
+  auto first = make_engine();
+  RunRecord rec = submit(*first, kDaemon);
+  for (int i = 0; i < 50 && runner_->started_names().size() < 2; ++i) {
+    ASSERT_TRUE(first->run_once(std::chrono::milliseconds(0)).ok());
+    clock_.advance(std::chrono::milliseconds(500));
+  }
+  ASSERT_EQ(runner_->started_names().size(), 2u);  // the client runs: the server is daemoned
+  EXPECT_TRUE(nodes(rec.uid)["daemon[0].server"].daemoned);
+  first.reset();
+  auto second = make_engine();
+  ASSERT_TRUE(second->recover().ok());
+  drive_slowly(*second);
+  EXPECT_EQ(run_record("daemon").phase, "Succeeded");
+  EXPECT_EQ(runner_->max_starts(), 1);
+  ASSERT_EQ(runner_->signals.size(), 1u);
+  EXPECT_EQ(runner_->signals[0].first, nodes(rec.uid)["daemon[0].server"].id);
+  EXPECT_EQ(nodes(rec.uid)["daemon[0].server"].phase, "Succeeded");
+}
+
+TEST_F(EngineTest, PodContainersReachTheRunnerWithTheirOwnEnvironment) {
+  use_table({});
+  auto engine = make_engine();
+  submit(*engine, R"Y(
+metadata: {name: pod}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    volumes: [{name: ws, emptyDir: {}}]
+    initContainers:
+    - {name: fetch, image: alpine, command: [sh, -c], args: [fetch], env: [{name: WHO, value: init}], mirrorVolumeMounts: true}
+    sidecars:
+    - {name: cache, image: redis, command: [redis-server], volumeMounts: [{name: ws, mountPath: /cache}]}
+    container: {image: alpine, command: [cat, /ws/x], env: [{name: WHO, value: main}], volumeMounts: [{name: ws, mountPath: /ws}]}
+    podSpecPatch: '{"terminationGracePeriodSeconds": 3}'
+)Y");
+  drive(*engine);
+  const StepInvocation& inv = runner_->invocations.at("pod");
+  ASSERT_EQ(inv.init_containers.size(), 1u);
+  EXPECT_EQ(inv.init_containers[0].name, "fetch");
+  EXPECT_EQ(inv.init_containers[0].command, (std::vector<std::string>{"sh", "-c", "fetch"}));
+  EXPECT_EQ(inv.init_containers[0].env, (std::vector<std::pair<std::string, std::string>>{{"WHO", "init"}}));
+  EXPECT_EQ(inv.env, (std::vector<std::pair<std::string, std::string>>{{"WHO", "main"}}));
+  ASSERT_EQ(inv.sidecars.size(), 1u);
+  EXPECT_EQ(inv.sidecars[0].name, "cache");
+  EXPECT_EQ(inv.termination_grace_seconds, 3);
+  // The pod's containers share its volumes: every mount of any of them is in the view.
+  std::set<std::string> paths;
+  for (const auto& m : inv.mounts) paths.insert(m.path);
+  EXPECT_EQ(paths, (std::set<std::string>{"/ws", "/cache"}));
+  // What is stored names env variables only; the values never reach the store.
+  Json stored = invocation_to_json(inv);
+  EXPECT_EQ(stored["initContainers"][0]["env"], Json::array({"WHO"}));
+  EXPECT_EQ(stored.dump().find("init\""), std::string::npos);
+  StepInvocation back = invocation_from_json(stored);
+  EXPECT_EQ(back.init_containers[0].command, inv.init_containers[0].command);
+  EXPECT_EQ(back.sidecars[0].name, "cache");
 }
 
 }  // namespace

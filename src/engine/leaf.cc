@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "base/crash_point.h"
@@ -36,8 +37,9 @@ const Json& main_container(const Json& tmpl) {
 std::optional<int64_t> seconds_of(const Json& v) {
   if (v.is_number_integer()) return v.get<int64_t>();
   if (v.is_string() && !v.get<std::string>().empty()) {
+    const std::string text = v.get<std::string>();  // end points into it
     char* end = nullptr;
-    long long x = std::strtoll(v.get<std::string>().c_str(), &end, 10);
+    long long x = std::strtoll(text.c_str(), &end, 10);
     if (end && *end == '\0') return x;
   }
   return std::nullopt;
@@ -52,7 +54,117 @@ Status make_dirs(const std::string& path) {
 
 Result<std::string> read_all(const std::string& path) { return read_file(path); }
 
+// A container's environment: values, ConfigMap and Secret keys, the pod's own fields.
+Status container_env(Store& store, const std::string& ns, const Json& c, const std::string& pod_name,
+                     const std::string& node_id, std::vector<std::pair<std::string, std::string>>& env) {
+  if (json_at(c, "envFrom").is_array()) {
+    for (const auto& src : c["envFrom"]) {
+      bool secret = json_at(src, "secretRef").is_object();
+      const Json& ref = secret ? src["secretRef"] : json_at(src, "configMapRef");
+      if (!ref.is_object()) continue;
+      Json whole = {{"name", json_str(ref, "name")}, {"optional", json_at(ref, "optional")}};
+      auto all = TRY(lookup_config_key(store, ns, secret, whole));
+      if (!all) continue;
+      auto parsed = parse_json(*all);
+      if (parsed.ok())
+        for (auto it = parsed->begin(); it != parsed->end(); ++it)
+          env.emplace_back(json_str(src, "prefix") + it.key(), it->get<std::string>());
+    }
+  }
+  if (json_at(c, "env").is_array()) {
+    for (const auto& e : c["env"]) {
+      std::string name = json_str(e, "name");
+      const Json& from = json_at(e, "valueFrom");
+      if (!from.is_object()) {
+        env.emplace_back(name, json_str(e, "value"));
+        continue;
+      }
+      if (json_at(from, "configMapKeyRef").is_object() || json_at(from, "secretKeyRef").is_object()) {
+        bool secret = json_at(from, "secretKeyRef").is_object();
+        auto v = TRY(lookup_config_key(store, ns, secret, secret ? from["secretKeyRef"] : from["configMapKeyRef"]));
+        if (v) env.emplace_back(name, *v);
+      } else if (json_at(from, "fieldRef").is_object()) {
+                std::string path = json_str(from["fieldRef"], "fieldPath");
+        if (path == "metadata.name") env.emplace_back(name, pod_name);
+        else if (path == "metadata.namespace") env.emplace_back(name, ns);
+        else if (path == "metadata.uid") env.emplace_back(name, node_id);
+        else env.emplace_back(name, "");
+      }
+    }
+  }
+
+  return ok_status();
+}
+
+std::vector<std::string> command_of(const Json& c) {
+  std::vector<std::string> out = strings(json_at(c, "command"));
+  for (auto& a : strings(json_at(c, "args"))) out.push_back(a);
+  return out;
+}
+
+// Init containers, sidecars and a containerSet's containers: what the runner starts beside
+// (or instead of) the main container, each with its own command and environment.
+Status add_pod_containers(Store& store, const std::string& ns, const Json& tmpl, StepInvocation& inv) {
+  auto add = [&](const Json& list, std::vector<StepContainer>& into) -> Status {
+    if (!list.is_array()) return ok_status();
+    for (const auto& c : list) {
+      StepContainer sc;
+      sc.name = json_str(c, "name");
+      sc.image = json_str(c, "image");
+      sc.command = command_of(c);
+      sc.working_dir = json_str(c, "workingDir");
+      sc.dependencies = strings(json_at(c, "dependencies"));
+      TRY_STATUS(container_env(store, ns, c, inv.pod_name, inv.node_id, sc.env));
+      into.push_back(std::move(sc));
+    }
+    return ok_status();
+  };
+  TRY_STATUS(add(json_at(tmpl, "initContainers"), inv.init_containers));
+  TRY_STATUS(add(json_at(tmpl, "sidecars"), inv.sidecars));
+  TRY_STATUS(add(json_at(json_at(tmpl, "containerSet"), "containers"), inv.container_set));
+  inv.daemon = json_at(tmpl, "daemon").is_boolean() && tmpl["daemon"].get<bool>();
+  const Json& set_retry = json_at(json_at(tmpl, "containerSet"), "retryStrategy");
+  if (set_retry.is_object()) {
+    inv.container_set_retries = static_cast<int>(seconds_of(json_at(set_retry, "retries")).value_or(0));
+    auto delay = plan::parse_duration_seconds(json_str(set_retry, "duration"));
+    inv.container_set_retry_delay_ms = delay ? static_cast<int>(*delay * 1000) : 0;
+  }
+  const Json& probe = json_at(main_container(tmpl), "readinessProbe");
+  if (inv.daemon && probe.is_object()) {
+    StepProbe p;
+    if (json_at(probe, "exec").is_object()) {
+      p.kind = "exec";
+      p.command = strings(json_at(probe["exec"], "command"));
+    } else if (json_at(probe, "httpGet").is_object()) {
+      p.kind = "httpGet";
+      p.path = json_str(probe["httpGet"], "path").empty() ? "/" : json_str(probe["httpGet"], "path");
+      p.port = static_cast<int>(seconds_of(json_at(probe["httpGet"], "port")).value_or(0));
+    } else if (json_at(probe, "tcpSocket").is_object()) {
+      p.kind = "tcpSocket";
+      p.port = static_cast<int>(seconds_of(json_at(probe["tcpSocket"], "port")).value_or(0));
+    }
+    if (!p.kind.empty() && p.kind != "exec" && p.port <= 0)
+      return invalid("readinessProbe." + p.kind + ".port: a port number is needed (named ports need a pod)");
+    p.initial_delay_seconds = static_cast<int>(seconds_of(json_at(probe, "initialDelaySeconds")).value_or(0));
+    p.period_seconds = static_cast<int>(seconds_of(json_at(probe, "periodSeconds")).value_or(10));
+    p.timeout_seconds = static_cast<int>(seconds_of(json_at(probe, "timeoutSeconds")).value_or(1));
+    if (!p.kind.empty()) inv.readiness = p;
+  }
+  return ok_status();
+}
+
 }  // namespace
+
+// Every container of a pod besides its main one, keyed "init/NAME", "sidecar/NAME", "set/NAME".
+template <typename Inv>
+auto pod_containers(Inv& inv) {
+  using C = std::conditional_t<std::is_const_v<Inv>, const StepContainer, StepContainer>;
+  std::vector<std::pair<std::string, C*>> out;
+  for (auto& c : inv.init_containers) out.emplace_back("init/" + c.name, &c);
+  for (auto& c : inv.sidecars) out.emplace_back("sidecar/" + c.name, &c);
+  for (auto& c : inv.container_set) out.emplace_back("set/" + c.name, &c);
+  return out;
+}
 
 Json invocation_to_json(const StepInvocation& s) {
   Json mounts = Json::array();
@@ -68,6 +180,26 @@ Json invocation_to_json(const StepInvocation& s) {
             {"outputPaths", s.output_paths}, {"outputFiles", s.output_files}, {"terminationGraceSeconds", s.termination_grace_seconds}};
   if (s.script) j["script"] = *s.script;
   if (s.deadline) j["deadline"] = format_rfc3339(*s.deadline);
+  auto containers = [](const std::vector<StepContainer>& list) {
+    Json out = Json::array();
+    for (const auto& c : list) {
+      Json names = Json::array();
+      for (const auto& kv : c.env) names.push_back(kv.first);
+      out.push_back({{"name", c.name}, {"image", c.image}, {"command", c.command}, {"env", names},
+                     {"workingDir", c.working_dir}, {"dependencies", c.dependencies}});
+    }
+    return out;
+  };
+  if (!s.init_containers.empty()) j["initContainers"] = containers(s.init_containers);
+  if (!s.sidecars.empty()) j["sidecars"] = containers(s.sidecars);
+  if (!s.container_set.empty()) j["containerSet"] = containers(s.container_set);
+  if (s.daemon) j["daemon"] = true;
+  if (s.container_set_retries > 0)
+    j["containerSetRetry"] = {{"retries", s.container_set_retries}, {"delayMs", s.container_set_retry_delay_ms}};
+  if (const auto& p = s.readiness)
+    j["readinessProbe"] = {{"kind", p->kind}, {"command", p->command}, {"path", p->path}, {"port", p->port},
+                           {"initialDelaySeconds", p->initial_delay_seconds}, {"periodSeconds", p->period_seconds},
+                           {"timeoutSeconds", p->timeout_seconds}};
   return j;
 }
 
@@ -92,6 +224,38 @@ StepInvocation invocation_from_json(const Json& j) {
   WallTime t;
   if (!json_str(j, "deadline").empty() && parse_rfc3339(json_str(j, "deadline"), &t)) s.deadline = t;
   s.termination_grace_seconds = j.value("terminationGraceSeconds", 30);
+  auto containers = [&](const char* key, std::vector<StepContainer>& into) {
+    if (!json_at(j, key).is_array()) return;
+    for (const auto& c : j[key]) {
+      StepContainer sc;
+      sc.name = json_str(c, "name");
+      sc.image = json_str(c, "image");
+      sc.command = strings(json_at(c, "command"));
+      for (const auto& e : strings(json_at(c, "env"))) sc.env.emplace_back(e, std::string());
+      sc.working_dir = json_str(c, "workingDir");
+      sc.dependencies = strings(json_at(c, "dependencies"));
+      into.push_back(std::move(sc));
+    }
+  };
+  containers("initContainers", s.init_containers);
+  containers("sidecars", s.sidecars);
+  containers("containerSet", s.container_set);
+  s.daemon = j.value("daemon", false);
+  if (const Json& r = json_at(j, "containerSetRetry"); r.is_object()) {
+    s.container_set_retries = r.value("retries", 0);
+    s.container_set_retry_delay_ms = r.value("delayMs", 0);
+  }
+  if (const Json& p = json_at(j, "readinessProbe"); p.is_object()) {
+    StepProbe probe;
+    probe.kind = json_str(p, "kind");
+    probe.command = strings(json_at(p, "command"));
+    probe.path = json_str(p, "path");
+    probe.port = p.value("port", 0);
+    probe.initial_delay_seconds = p.value("initialDelaySeconds", 0);
+    probe.period_seconds = p.value("periodSeconds", 10);
+    probe.timeout_seconds = p.value("timeoutSeconds", 1);
+    s.readiness = probe;
+  }
   return s;
 }
 
@@ -148,43 +312,8 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
   if (json_at(tmpl, "script").is_object()) inv.script = json_str(c, "source");
   inv.working_dir = json_str(c, "workingDir");
 
-  // Environment: values, ConfigMap and Secret keys, the pod's own fields.
-  if (json_at(c, "envFrom").is_array()) {
-    for (const auto& src : c["envFrom"]) {
-      bool secret = json_at(src, "secretRef").is_object();
-      const Json& ref = secret ? src["secretRef"] : json_at(src, "configMapRef");
-      if (!ref.is_object()) continue;
-      Json whole = {{"name", json_str(ref, "name")}, {"optional", json_at(ref, "optional")}};
-      auto all = TRY(lookup_config_key(store_, ns, secret, whole));
-      if (!all) continue;
-      auto parsed = parse_json(*all);
-      if (parsed.ok())
-        for (auto it = parsed->begin(); it != parsed->end(); ++it)
-          inv.env.emplace_back(json_str(src, "prefix") + it.key(), it->get<std::string>());
-    }
-  }
-  if (json_at(c, "env").is_array()) {
-    for (const auto& e : c["env"]) {
-      std::string name = json_str(e, "name");
-      const Json& from = json_at(e, "valueFrom");
-      if (!from.is_object()) {
-        inv.env.emplace_back(name, json_str(e, "value"));
-        continue;
-      }
-      if (json_at(from, "configMapKeyRef").is_object() || json_at(from, "secretKeyRef").is_object()) {
-        bool secret = json_at(from, "secretKeyRef").is_object();
-        auto v = TRY(lookup_config_key(store_, ns, secret, secret ? from["secretKeyRef"] : from["configMapKeyRef"]));
-        if (v) inv.env.emplace_back(name, *v);
-      } else if (json_at(from, "fieldRef").is_object()) {
-        static const std::map<std::string, std::string> none;
-        std::string path = json_str(from["fieldRef"], "fieldPath");
-        if (path == "metadata.name") inv.env.emplace_back(name, inv.pod_name);
-        else if (path == "metadata.namespace") inv.env.emplace_back(name, ns);
-        else if (path == "metadata.uid") inv.env.emplace_back(name, node.id);
-        else inv.env.emplace_back(name, "");
-      }
-    }
-  }
+  TRY_STATUS(container_env(store_, ns, c, inv.pod_name, node.id, inv.env));
+  TRY_STATUS(add_pod_containers(store_, ns, tmpl, inv));
 
   // Input artifacts are staged under the node's directory and bound at their path.
   const Json& in_arts = json_at(json_at(tmpl, "inputs"), "artifacts");
@@ -202,8 +331,19 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
   const Json& claims = json_at(run.planner->exec_spec(), "volumeClaimTemplates");
   if (claims.is_array())
     for (const auto& v : claims) volumes.emplace(json_str(json_at(v, "metadata"), "name"), Json{{"claimTemplate", true}});
-  if (json_at(c, "volumeMounts").is_array()) {
-    for (const auto& m : c["volumeMounts"]) {
+  // The containers of a pod share its volumes: each mount of any of them is in the one view
+  // they all run in.
+  std::vector<const Json*> mount_lists = {&json_at(c, "volumeMounts"),
+                                          &json_at(json_at(tmpl, "containerSet"), "volumeMounts")};
+  for (const Json* list : {&json_at(tmpl, "initContainers"), &json_at(tmpl, "sidecars"),
+                           &json_at(json_at(tmpl, "containerSet"), "containers")})
+    if (list->is_array())
+      for (const auto& other : *list) mount_lists.push_back(&json_at(other, "volumeMounts"));
+  std::set<std::string> mounted;
+  for (const Json* list : mount_lists) {
+    if (!list->is_array()) continue;
+    for (const auto& m : *list) {
+      if (!mounted.insert(json_str(m, "mountPath")).second) continue;
       std::string vname = json_str(m, "name");
       auto it = volumes.find(vname);
       if (it == volumes.end()) return invalid("volume '" + vname + "' not found");
@@ -230,6 +370,16 @@ Result<StepInvocation> Engine::build_invocation(ActiveRun& run, plan::NodeStatus
     for (const auto& a : outs["artifacts"])
       if (!json_str(a, "path").empty()) inv.output_paths.push_back(json_str(a, "path"));
 
+  // The pod's terminationGracePeriodSeconds, which Argo users set through podSpecPatch: how
+  // long a stopped step, daemon or sidecar gets between SIGTERM and SIGKILL.
+  for (const Json* patch : {&json_at(run.planner->exec_spec(), "podSpecPatch"), &json_at(tmpl, "podSpecPatch")}) {
+    if (!patch->is_string()) continue;
+    auto parsed = parse_json(patch->get<std::string>());
+    if (!parsed.ok()) continue;
+    if (auto secs = seconds_of(json_at(*parsed, "terminationGracePeriodSeconds")); secs && *secs >= 0)
+      inv.termination_grace_seconds = static_cast<int>(*secs);
+  }
+
   WallTime now = clock_.now();
   if (auto secs = seconds_of(json_at(tmpl, "activeDeadlineSeconds"))) inv.deadline = now + std::chrono::seconds(*secs);
   // A template's timeout bounds the step the same way.
@@ -253,6 +403,7 @@ void Engine::mark_intent(ActiveRun& run, plan::NodeStatus& node, const StepInvoc
   node.engine["nodeDir"] = inv.node_dir;
   node.engine["invocation"] = invocation_to_json(inv);
   run.start_env[node.id] = inv.env;
+  for (const auto& [key, c] : pod_containers(inv)) run.start_env[node.id + "/" + key] = c->env;
   run.state.changed.insert(node.id);
 }
 
@@ -311,6 +462,11 @@ void Engine::start_leaves() {
       inv.env = std::move(env->second);
       run.start_env.erase(env);
     }
+    for (auto& [key, c] : pod_containers(inv))
+      if (auto env = run.start_env.find(s.node_id + "/" + key); env != run.start_env.end()) {
+        c->env = std::move(env->second);
+        run.start_env.erase(env);
+      }
     auto fail = [&](const std::string& msg) {
       unlock_leaf(run, s.node_id);
       plan::LeafResult r;
@@ -357,6 +513,8 @@ plan::LeafResult Engine::read_exit(ActiveRun& run, const plan::NodeStatus& node,
   r.kind = kinds.at(exit.kind);
   r.exit_code = exit.exit_code;
   r.message = exit.message;
+  r.pod_message = exit.pod_message;
+  r.container_exits = exit.container_exits;
   r.started_at = exit.started_at;
   r.finished_at = exit.finished_at ? exit.finished_at : std::optional<WallTime>(clock_.now());
   if (r.kind == K::kStartFailed || r.kind == K::kLost) return r;

@@ -29,6 +29,28 @@ struct StepMount {
   bool read_only = false;
 };
 
+// Another container of the step's pod: an init container, a sidecar, or one of a
+// containerSet's. They all share the step's filesystem view (its mounts) and the host network.
+struct StepContainer {
+  std::string name;
+  std::string image;
+  std::vector<std::string> command;  // command + args
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string working_dir;
+  std::vector<std::string> dependencies;  // containerSet: containers that must succeed first
+};
+
+// A daemon's readinessProbe, run against 127.0.0.1 (host processes share the host network).
+struct StepProbe {
+  std::string kind;                  // exec, httpGet or tcpSocket
+  std::vector<std::string> command;  // exec
+  std::string path = "/";            // httpGet
+  int port = 0;                      // httpGet, tcpSocket
+  int initial_delay_seconds = 0;
+  int period_seconds = 10;
+  int timeout_seconds = 1;
+};
+
 struct StepInvocation {
   std::string run_uid;
   std::string node_id;
@@ -45,6 +67,20 @@ struct StepInvocation {
   std::vector<std::string> output_files;  // those of them that must be files (output parameters)
   std::optional<WallTime> deadline;    // the runner sends SIGTERM then SIGKILL after this
   int termination_grace_seconds = 30;
+  // A pod of several containers: init containers run in order first, sidecars start before
+  // the main container and are killed when it ends. A containerSet's containers replace the
+  // main command; the one named "main" gives the step's stdout.
+  std::vector<StepContainer> init_containers;
+  std::vector<StepContainer> sidecars;
+  std::vector<StepContainer> container_set;
+  // daemon: true. The runner reports kDaemoned once the main container runs and its probe
+  // (if any) passes; the step then runs on until it is signalled.
+  bool daemon = false;
+  std::optional<StepProbe> readiness;
+  // containerSet.retryStrategy: a failed container is started again this many times.
+  int container_set_retries = 0;
+  int container_set_retry_delay_ms = 0;
+  bool is_pod() const { return !init_containers.empty() || !sidecars.empty() || !container_set.empty() || daemon; }
 };
 
 struct StepExit {
@@ -54,11 +90,17 @@ struct StepExit {
     kLost,         // its start cannot be proven or its supervisor died with it
     kDeadline,     // killed because its deadline passed
     kNotStarted,   // attach(): provably never started, and now never will: start it afresh
+    kDaemoned,     // not an end: a daemon step is up (and ready); its end is reported later
   };
   std::string node_id;
   Kind kind = Kind::kExited;
   int exit_code = 0;
-  std::string message;  // for kStartFailed / kLost: a clear reason naming command and image
+  // kStartFailed / kLost: a clear reason naming command and image; kExited: a pod's
+  // termination message (which container failed, and how)
+  std::string message;
+  bool pod_message = false;  // kExited: message is the pod's whole message ("init: Error (exit code 1)")
+  // A containerSet's containers and their exit codes (-1: never ran).
+  std::vector<std::pair<std::string, int>> container_exits;
   std::optional<WallTime> started_at;
   std::optional<WallTime> finished_at;
   // For each requested output path: the host path where the engine can read it (it may

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 #include "exec/images.h"
 #include "exec/launcher.h"
 #include "exec/layout.h"
+#include "exec/pod.h"
 #include "exec/record.h"
 
 extern char** environ;
@@ -121,6 +123,18 @@ Status prepare_attempt(const std::string& dir, const StepSpec& spec, const std::
   return ok_status();
 }
 
+// The pod directory of a new attempt: its spec, and nothing left of an earlier attempt that
+// could read as this one's readiness or message.
+Status prepare_pod(const std::string& pod_dir, const std::string& pod_spec) {
+  if (::mkdir(pod_dir.c_str(), 0755) != 0 && errno != EEXIST) return io_error("cannot create " + pod_dir);
+  for (const char* name : {pod_file::kReady, pod_file::kMessage})
+    if (::unlink((pod_dir + "/" + name).c_str()) != 0 && errno != ENOENT) return io_error("cannot remove " + pod_dir + "/" + name);
+  // Like the step's spec, it holds environments that may carry Secret values: readable by us
+  // alone, and removed by the pod helper once read.
+  if (!write_file_replace(pod_dir + "/" + pod_file::kSpec, pod_spec, 0600)) return io_error("cannot write " + pod_dir + "/" + pod_file::kSpec);
+  return ok_status();
+}
+
 // "host:<pid>:<start time>" as start() returns it.
 ProcessId parse_handle(const std::string& handle) {
   std::vector<std::string> parts = split(handle, ':');
@@ -134,17 +148,6 @@ ProcessId from_started(const std::string& node_dir, const std::string& who) {
   std::string text, why;
   if (!read_whole_file(node_dir + "/" + node_file::kStarted, &text) || !Record::decode(text, &started, &why)) return {};
   return {static_cast<int>(started.get_int(who + "_pid", -1)), started.get_int(who + "_start")};
-}
-
-// The search path the step will run with: its own PATH, else the engine's, else a default.
-std::string step_search_path(const StepInvocation& step, bool* given) {
-  for (const auto& [k, v] : step.env)
-    if (k == "PATH") {
-      *given = true;
-      return v;
-    }
-  *given = false;
-  return env_or("PATH", kDefaultPath);
 }
 
 }  // namespace
@@ -163,39 +166,53 @@ HostRunnerOptions with_defaults(HostRunnerOptions o) {
 HostRunner::HostRunner(HostRunnerOptions options)
     : options_(with_defaults(std::move(options))), launcher_(options_.supervisor_path) {
   wake_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  inotify_fd_.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
 }
 
 HostRunner::~HostRunner() = default;
 
-StepSpec HostRunner::make_spec(const StepInvocation& step) const {
-  bool path_given = false;
-  std::string search_path = step_search_path(step, &path_given);
-  HostCommand command = host_command(step.image, step.command, options_.shims_dir, search_path);
+StepSpec HostRunner::make_spec(const StepInvocation& step, std::string* pod_spec) const {
   StepSpec spec;
   spec.image = step.image;
-  spec.argv = std::move(command.argv);
   // The step's private /tmp hides the host's: when tether itself lives under /tmp (a
   // clone there), its shims would vanish from the view. Bind them at a fixed path instead.
   std::string shims = options_.shims_dir;
-  if (options_.private_view && !shims.empty()) {
-    const std::string kViewShims = "/argo/shims";
-    for (auto& a : spec.argv)
-      if (a.rfind(shims + "/", 0) == 0) a = kViewShims + a.substr(shims.size());
-    spec.mounts.push_back({kViewShims, shims, true});
-    shims = kViewShims;
-  }
-  if (command.shims_on_path && !shims.empty()) search_path = shims + ":" + search_path;
-  // Folders of the search path under /tmp (tools, or tether itself, in a clone there) would
-  // vanish behind the step's private /tmp too: each is bound read-only where it is.
-  if (options_.private_view)
-    for (const auto& dir : split(search_path, ':')) {
-      if (dir.rfind("/tmp/", 0) != 0 || dir == shims) continue;
-      struct stat st;
-      bool seen = std::any_of(spec.mounts.begin(), spec.mounts.end(), [&](const auto& m) { return m.path == dir; });
-      if (!seen && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) spec.mounts.push_back({dir, dir, true});
+  const std::string kViewShims = "/argo/shims";
+  if (options_.private_view && !shims.empty()) spec.mounts.push_back({kViewShims, shims, true});
+  // A container's argv and environment as the host runs it: the image's interpreter or shim,
+  // and a PATH that finds the shims when the image's tools are shims.
+  auto resolve = [&](const std::string& image, const std::vector<std::string>& command,
+                     const std::vector<std::pair<std::string, std::string>>& env, std::vector<std::string>* argv,
+                     std::vector<std::string>* env_out) {
+    bool path_given = false;
+    std::string search_path = env_or("PATH", kDefaultPath);
+    for (const auto& [k, v] : env)
+      if (k == "PATH") {
+        path_given = true;
+        search_path = v;
+      }
+    HostCommand host = host_command(image, command, options_.shims_dir, search_path);
+    *argv = std::move(host.argv);
+    std::string in_view = shims;
+    if (options_.private_view && !shims.empty()) {
+      for (auto& a : *argv)
+        if (a.rfind(shims + "/", 0) == 0) a = kViewShims + a.substr(shims.size());
+      in_view = kViewShims;
     }
-  for (const auto& [k, v] : step.env) spec.env.push_back(k + "=" + (k == "PATH" ? search_path : v));
-  if (!path_given) spec.env.push_back("PATH=" + search_path);
+    if (host.shims_on_path && !in_view.empty()) search_path = in_view + ":" + search_path;
+    // Folders of the search path under /tmp (tools, or tether itself, in a clone there)
+    // would vanish behind the step's private /tmp too: each is bound read-only where it is.
+    if (options_.private_view)
+      for (const auto& dir : split(search_path, ':')) {
+        if (dir.rfind("/tmp/", 0) != 0 || dir == in_view) continue;
+        struct stat st;
+        bool seen = std::any_of(spec.mounts.begin(), spec.mounts.end(), [&](const auto& m) { return m.path == dir; });
+        if (!seen && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) spec.mounts.push_back({dir, dir, true});
+      }
+    for (const auto& [k, v] : env) env_out->push_back(k + "=" + (k == "PATH" ? search_path : v));
+    if (!path_given) env_out->push_back("PATH=" + search_path);
+  };
+  resolve(step.image, step.command, step.env, &spec.argv, &spec.env);
   spec.working_dir = step.working_dir;
   for (const auto& m : step.mounts) spec.mounts.push_back({m.path, m.host_path, m.read_only});
   spec.outputs = step.output_paths;
@@ -203,6 +220,55 @@ StepSpec HostRunner::make_spec(const StepInvocation& step) const {
   spec.script = step.script.has_value();
   spec.private_view = options_.private_view;
   spec.token = new_token();
+  if (step.is_pod() && pod_spec) {
+    // The step is the pod helper; the main container is one of the containers it starts.
+    Record pod;
+    auto add = [&](const char* role, const std::string& name, const std::string& image,
+                   const std::vector<std::string>& command, const std::vector<std::pair<std::string, std::string>>& env,
+                   const std::string& workdir, const std::vector<std::string>& deps) {
+      Record c;
+      c.add("role", role);
+      c.add("name", name);
+      std::vector<std::string> argv, envs;
+      resolve(image, command, env, &argv, &envs);
+      for (const auto& a : argv) c.add("argv", a);
+      for (const auto& e : envs) c.add("env", e);
+      c.add("workdir", workdir);
+      for (const auto& d : deps) c.add("dep", d);
+      pod.add("container", c.encode());
+    };
+    for (const auto& c : step.init_containers) add("init", c.name, c.image, c.command, c.env, c.working_dir, {});
+    for (const auto& c : step.sidecars) add("sidecar", c.name, c.image, c.command, c.env, c.working_dir, {});
+    for (const auto& c : step.container_set) add("set", c.name, c.image, c.command, c.env, c.working_dir, c.dependencies);
+    if (step.container_set.empty()) {
+      Record c;
+      c.add("role", "main");
+      c.add("name", "main");
+      for (const auto& a : spec.argv) c.add("argv", a);
+      for (const auto& e : spec.env) c.add("env", e);
+      pod.add("container", c.encode());
+    }
+    pod.add("grace", step.termination_grace_seconds);
+    pod.add("daemon", step.daemon ? 1 : 0);
+    pod.add("retries", step.container_set_retries);
+    pod.add("retry_delay_ms", step.container_set_retry_delay_ms);
+    if (const auto& p = step.readiness) {
+      Record r;
+      r.add("kind", p->kind);
+      for (const auto& a : p->command) r.add("argv", a);
+      r.add("path", p->path);
+      r.add("port", p->port);
+      r.add("initial", p->initial_delay_seconds);
+      r.add("period", p->period_seconds);
+      r.add("timeout", p->timeout_seconds);
+      pod.add("probe", r.encode());
+    }
+    *pod_spec = pod.encode();
+    const std::string host_dir = absolute_path(step.node_dir) + "/" + kPodDir;
+    // Through /proc: a volume mounted over the directory tether lives in cannot hide it.
+    spec.argv = {"/proc/self/exe", kPodFlag, kPodViewDir, host_dir};
+    spec.mounts.push_back({kPodViewDir, host_dir, false});
+  }
   return spec;
 }
 
@@ -241,7 +307,8 @@ Result<pid_t> spawn_supervisor(std::string program, std::string dir, std::string
 
 Result<std::string> HostRunner::start(const StepInvocation& step) {
   if (steps_.count(step.node_id)) return Error(ErrorCode::kConflict, "step " + step.node_id + " is already running");
-  StepSpec spec = make_spec(step);
+  std::string pod_spec;
+  StepSpec spec = make_spec(step, &pod_spec);
   if (spec.argv.empty()) {
     StepExit e;
     e.node_id = step.node_id;
@@ -254,6 +321,7 @@ Result<std::string> HostRunner::start(const StepInvocation& step) {
   }
   const std::string dir = absolute_path(step.node_dir);
   TRY_STATUS(prepare_attempt(dir, spec, step.script));
+  if (step.is_pod()) TRY_STATUS(prepare_pod(dir + "/" + kPodDir, pod_spec));
   pid_t pid = -1;
   UniqueFd pidfd;
   auto launched = launcher_.launch(dir, spec.token);
@@ -266,8 +334,9 @@ Result<std::string> HostRunner::start(const StepInvocation& step) {
     pidfd.reset(pidfd_open(pid));
     if (!pidfd.valid()) return io_error("pidfd_open of the step supervisor");
   }
-  track(step, std::move(pidfd), pid);
-  steps_[step.node_id].invocation.node_dir = dir;
+  StepInvocation tracked = step;
+  tracked.node_dir = dir;
+  track(tracked, std::move(pidfd), pid);
   // Its start time makes the handle name this process even after its pid is reused.
   return "host:" + std::to_string(pid) + ":" + std::to_string(proc_start_time(pid));
 }
@@ -277,6 +346,9 @@ void HostRunner::track(const StepInvocation& step, UniqueFd pidfd, pid_t pid) {
   s.invocation = step;
   s.pidfd = std::move(pidfd);
   s.supervisor = pid;
+  // A daemon's readiness is a file its pod helper writes; inotify wakes the engine for it.
+  if (step.daemon && inotify_fd_.valid())
+    ::inotify_add_watch(inotify_fd_.get(), (step.node_dir + "/" + kPodDir).c_str(), IN_MOVED_TO | IN_CLOSE_WRITE);
 }
 
 // Decides, under the node's lock, between three cases; the lock is what makes "a step recorded
@@ -352,6 +424,10 @@ bool HostRunner::adopt(const StepInvocation& step, ProcessId supervisor) {
 void HostRunner::signal(const std::string& node_id, int sig) {
   auto it = steps_.find(node_id);
   if (it == steps_.end() || !it->second.pidfd.valid()) return;
+  if (sig == SIGTERM && !it->second.term_sent) {
+    it->second.term_sent = true;
+    it->second.kill_at = options_.clock->now() + std::chrono::seconds(it->second.invocation.termination_grace_seconds);
+  }
   siginfo_t info{};
   info.si_signo = forward_signal();
   info.si_code = SI_QUEUE;
@@ -366,6 +442,7 @@ void HostRunner::signal(const std::string& node_id, int sig) {
 std::vector<int> HostRunner::wait_fds() const {
   std::vector<int> fds;
   if (wake_fd_.valid()) fds.push_back(wake_fd_.get());
+  if (inotify_fd_.valid()) fds.push_back(inotify_fd_.get());
   for (const auto& [id, s] : steps_)
     if (s.pidfd.valid()) fds.push_back(s.pidfd.get());
   return fds;
@@ -407,6 +484,20 @@ std::vector<StepExit> HostRunner::poll() {
   std::vector<StepExit> out = std::move(ready_);
   ready_.clear();
   check_deadlines(options_.clock->now());
+  if (inotify_fd_.valid()) {
+    char events[4096];
+    while (::read(inotify_fd_.get(), events, sizeof events) > 0) {
+    }
+  }
+  for (auto& [id, s] : steps_) {
+    if (!s.invocation.daemon || s.daemoned) continue;
+    if (!exists(s.invocation.node_dir + "/" + kPodDir + "/" + pod_file::kReady)) continue;
+    s.daemoned = true;
+    StepExit e;
+    e.node_id = id;
+    e.kind = StepExit::Kind::kDaemoned;
+    out.push_back(std::move(e));
+  }
 
   std::vector<struct pollfd> fds;
   std::vector<std::string> ids;
@@ -455,6 +546,19 @@ StepExit HostRunner::collect(const std::string& node_id, const Step& step) const
     e.message = r.get("message");
   } else {
     e.kind = exists(dir + "/" + node_file::kDeadline) ? StepExit::Kind::kDeadline : StepExit::Kind::kExited;
+    std::string message;
+    if (inv.is_pod() && read_whole_file(dir + "/" + kPodDir + "/" + pod_file::kMessage, &message)) {
+      e.message = std::string(trim(message));
+      e.pod_message = true;
+    }
+    std::string status;
+    Record containers;
+    if (!inv.container_set.empty() && read_whole_file(dir + "/" + kPodDir + "/" + pod_file::kStatus, &status) &&
+        Record::decode(status, &containers, &why))
+      for (const auto& line : containers.all("exit")) {
+        size_t sp = line.rfind(' ');
+        if (sp != std::string::npos) e.container_exits.emplace_back(line.substr(0, sp), std::atoi(line.c_str() + sp + 1));
+      }
   }
   e.exit_code = static_cast<int>(r.get_int("code", -1));
   if (long long us = r.get_int("started_us")) e.started_at = from_us(us);

@@ -57,11 +57,13 @@ class HostRunner final : public engine::Runner {
     engine::StepInvocation invocation;
     UniqueFd pidfd;  // the supervisor's
     pid_t supervisor = -1;
-    std::optional<WallTime> kill_at;  // deadline passed: SIGKILL after the grace
+    std::optional<WallTime> kill_at;  // deadline passed or stopped: SIGKILL after the grace
     bool term_sent = false;
+    bool daemoned = false;  // kDaemoned reported
   };
 
-  StepSpec make_spec(const engine::StepInvocation& step) const;
+  // pod_spec: for a step of several containers, the pod helper's spec (pod.h).
+  StepSpec make_spec(const engine::StepInvocation& step, std::string* pod_spec) const;
   void track(const engine::StepInvocation& step, UniqueFd pidfd, pid_t pid);
   void check_deadlines(WallTime now);
   engine::StepExit collect(const std::string& node_id, const Step& step) const;
@@ -73,6 +75,7 @@ class HostRunner final : public engine::Runner {
   std::map<std::string, Step> steps_;
   std::vector<engine::StepExit> ready_;  // found by attach(), reported by the next poll()
   UniqueFd wake_fd_;                     // eventfd, readable while ready_ is not empty
+  UniqueFd inotify_fd_;                  // watches daemons' pod directories for `ready`
 };
 
 }  // namespace tether::exec

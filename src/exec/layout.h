@@ -14,6 +14,7 @@
 //   script       a script template's source
 //   tmp/         the step's /tmp
 //   outputs/<parent>/upper/  a private directory bound (or overlaid) on an output's parent
+//   pod/         a step of several containers: the pod helper's spec, logs, ready (pod.h)
 //
 // The view, when namespaces are available:
 //   /tmp                   node_dir/tmp

@@ -27,34 +27,13 @@
 #include <string>
 
 #include "exec/layout.h"
+#include "exec/log_pump.h"
+#include "exec/pod.h"
 #include "exec/record.h"
 #include "exec/sandbox.h"
 
 namespace tether::exec {
 namespace {
-
-long long now_us() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
-// Go's RFC3339Nano: fraction without trailing zeros, as kubectl logs --timestamps shows.
-std::string rfc3339_nano(const struct timespec& ts) {
-  struct tm tm;
-  time_t secs = ts.tv_sec;
-  ::gmtime_r(&secs, &tm);
-  char buf[64];
-  // snprintf, not strftime: strftime loads the time zone database, and this is UTC anyway.
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                        tm.tm_hour, tm.tm_min, tm.tm_sec);
-  if (ts.tv_nsec != 0) {
-    n += std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ".%09ld", ts.tv_nsec);
-    while (buf[n - 1] == '0') --n;
-  }
-  buf[n++] = 'Z';
-  return std::string(buf, static_cast<size_t>(n));
-}
 
 std::string rfc3339_us(long long us) {
   struct timespec ts = {static_cast<time_t>(us / 1000000), 0};
@@ -74,69 +53,6 @@ void complain(const std::string& what) {
   [[maybe_unused]] ssize_t n = ::write(fd >= 0 ? fd : 2, line.data(), line.size());
   if (fd >= 0) ::close(fd);
 }
-
-// Both streams go to main.log, a timestamp per line; stdout also goes raw to `stdout`.
-class LogPump {
- public:
-  LogPump(int log_fd, int stdout_fd) : log_fd_(log_fd), stdout_fd_(stdout_fd) {}
-
-  void feed(int stream, const char* data, size_t n) {
-    if (stream == 1) write_all(stdout_fd_, data, n);
-    std::string& part = partial_[stream - 1];
-    struct timespec ts;
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    std::string out;
-    size_t start = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (data[i] != '\n') continue;
-      append_line(&out, ts, part, data + start, i - start);
-      part.clear();
-      start = i + 1;
-    }
-    part.append(data + start, n - start);
-    if (part.size() >= kMaxLine) {  // a runaway line is split, as container runtimes do
-      append_line(&out, ts, part, nullptr, 0);
-      part.clear();
-    }
-    write_all(log_fd_, out.data(), out.size());
-  }
-
-  void finish(int stream) {
-    std::string& part = partial_[stream - 1];
-    if (part.empty()) return;
-    struct timespec ts;
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    std::string out;
-    append_line(&out, ts, part, nullptr, 0);
-    part.clear();
-    write_all(log_fd_, out.data(), out.size());
-  }
-
- private:
-  static constexpr size_t kMaxLine = 64 * 1024;
-
-  static void append_line(std::string* out, const struct timespec& ts, const std::string& head, const char* tail,
-                          size_t n) {
-    *out += rfc3339_nano(ts);
-    *out += ' ';
-    *out += head;
-    out->append(tail ? tail : "", n);
-    *out += '\n';
-  }
-
-  static void write_all(int fd, const char* p, size_t n) {
-    while (n > 0) {
-      ssize_t w = ::write(fd, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return;
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-  }
-
-  int log_fd_, stdout_fd_;
-  std::string partial_[2];
-};
 
 struct ChildStart {
   const std::string* dir;
@@ -520,6 +436,7 @@ int run_launcher(int sock) {
 }  // namespace tether::exec
 
 int main(int argc, char** argv) {
+  if (argc >= 4 && std::strcmp(argv[1], tether::exec::kPodFlag) == 0) return tether::exec::run_pod(argc - 2, argv + 2);
   if (argc == 2 && std::strcmp(argv[1], tether::exec::kLauncherFlag) == 0) {
     // The engine passes its end of a socket pair as fd 3.
     ::syscall(SYS_close_range, 4U, ~0U, 0U);

@@ -294,19 +294,22 @@ struct DagRun {
     for (size_t k = settled; k < ti.dep_index.size(); ++k) {
       int d = ti.dep_index[k];
       NodeStatus* dn = d >= 0 ? node_at(static_cast<size_t>(d)) : nullptr;
-      if (!dn || !phase_fulfilled(dn->phase)) return;
+      if (!dn || !fulfilled(*dn)) return;
       const DagShape::Task& dt = shape.tasks[d];
       if (dt.has_exit_hook && strictly_completed(dn->phase)) {
         const NodeStatus* exit = w.node(dn->name + ".onExit");
         if (!exit_hook_of(list[d]).is_null() && (!exit || !phase_fulfilled(exit->phase))) return;
       }
-      if (k == settled && !dt.has_hooks && !dt.has_exit_hook) ++settled;
+      // A daemon that is up counts as fulfilled but still has its turns to come (its stop):
+      // only what has ended is settled.
+      if (k == settled && phase_fulfilled(dn->phase) && !dt.has_hooks && !dt.has_exit_hook) ++settled;
     }
     bool go = ti.parsed->eval([&](const std::string& d) {
       expr::TaskState s;
       const NodeStatus* dn = task_node(d);
       if (!dn) return s;
       s.phase = dn->phase;
+      s.daemoned = dn->daemoned && dn->phase != phase::kPending;
       if (dn->type == node_type::kTaskGroup) {
         s.is_loop_parent = true;
         for (const auto& c : dn->children)
@@ -428,7 +431,7 @@ struct DagRun {
       std::string gp = phase::kSucceeded;
       for (const auto& one : expanded) {
         const NodeStatus* c = w.node(task_node_name(jstr(one, "name")));
-        if (!c || !phase_fulfilled(c->phase)) return;
+        if (!c || !fulfilled(*c)) return;
         if (phase_failed_or_error(c->phase)) gp = c->phase;
       }
       NodeStatus* g = w.mark(node_name, gp);
@@ -442,7 +445,7 @@ struct DagRun {
     // Every node of the DAG is reachable from its children, so one that has not finished
     // means the walk below would stop at it: skip the walk, which costs a visit per edge.
     for (const auto& [id, c] : w.nodes())
-      if (c.boundary_id == boundary && c.type != node_type::kTaskGroup && !phase_fulfilled(c.phase))
+      if (c.boundary_id == boundary && c.type != node_type::kTaskGroup && !fulfilled(c))
         return phase::kRunning;
     std::map<std::string, std::string> target_phase;
     for (const auto& t : targets) target_phase[w.id_of(task_node_name(t))] = "";
@@ -459,12 +462,12 @@ struct DagRun {
       queue.pop_front();
       const NodeStatus* n = w.get(id);
       if (!n) return phase::kRunning;
-      if (!phase_fulfilled(n->phase)) {
+      if (!fulfilled(*n)) {
         if (n->type != node_type::kTaskGroup || n->children.empty()) return phase::kRunning;
         std::string gp = phase::kSucceeded;
         for (const auto& c : n->children) {
           const NodeStatus* cn = w.get(c);
-          if (!cn || !phase_fulfilled(cn->phase)) return phase::kRunning;
+          if (!cn || !fulfilled(*cn)) return phase::kRunning;
           if (phase_failed_or_error(cn->phase)) gp = cn->phase;
         }
         branch = gp;

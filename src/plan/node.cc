@@ -9,6 +9,7 @@ bool phase_fulfilled(const std::string& p) {
          p == phase::kOmitted;
 }
 bool phase_completed(const std::string& p) { return phase_fulfilled(p); }
+bool fulfilled(const NodeStatus& n) { return phase_fulfilled(n.phase) || (n.daemoned && n.phase != phase::kPending); }
 bool phase_failed_or_error(const std::string& p) { return p == phase::kFailed || p == phase::kError; }
 
 namespace {
@@ -64,6 +65,8 @@ Json to_json(const NodeStatus& n) {
   if (!n.children.empty()) j["children"] = n.children;
   if (!n.outbound_nodes.empty()) j["outboundNodes"] = n.outbound_nodes;
   if (!n.host_node_name.empty()) j["hostNodeName"] = n.host_node_name;
+  if (n.daemoned) j["daemoned"] = true;
+  if (!n.pod_ip.empty()) j["podIP"] = n.pod_ip;
   if (!n.memoization_status_json.empty()) {
     auto m = parse_json(n.memoization_status_json);
     if (m.ok()) j["memoizationStatus"] = *m;
@@ -97,6 +100,8 @@ NodeStatus node_from_json(const Json& j) {
   n.children = get_list(j, "children");
   n.outbound_nodes = get_list(j, "outboundNodes");
   n.host_node_name = get_str(j, "hostNodeName");
+  n.daemoned = j.contains("daemoned") && j["daemoned"].is_boolean() && j["daemoned"].get<bool>();
+  n.pod_ip = get_str(j, "podIP");
   if (j.contains("memoizationStatus")) n.memoization_status_json = j["memoizationStatus"].dump();
   if (j.contains("nodeFlag")) n.node_flag = j["nodeFlag"];
   if (j.contains("tether")) {

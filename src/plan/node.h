@@ -41,6 +41,7 @@ inline constexpr const char* kRetry = "Retry";
 inline constexpr const char* kSkipped = "Skipped";
 inline constexpr const char* kSuspend = "Suspend";
 inline constexpr const char* kHttp = "HTTP";
+inline constexpr const char* kContainer = "Container";  // one container of a containerSet pod
 // A node the engine runs as a step: a pod, or an HTTP request (run as a step of its own).
 inline bool is_leaf(const std::string& type) { return type == kPod || type == kHttp; }
 }  // namespace node_type
@@ -64,6 +65,10 @@ struct NodeStatus {
   std::vector<std::string> children;
   std::vector<std::string> outbound_nodes;
   std::string host_node_name;
+  // A daemon step that is up (Argo's daemoned): it counts as done for the steps and tasks
+  // after it while it keeps running, until its scope ends.
+  bool daemoned = false;
+  std::string pod_ip;        // Argo's podIP, set for daemoned nodes ({{steps.X.ip}})
   std::string memoization_status_json;  // raw JSON of memoizationStatus, if any
   Json node_flag;            // Argo's nodeFlag {hooked, retried} or null
   int retries_attempt = -1;  // for children of a Retry node; not in Argo's JSON
@@ -72,6 +77,9 @@ struct NodeStatus {
   // and runner handle, its directory.
   Json engine;
 };
+
+// Argo's NodeStatus.Fulfilled: finished, or daemoned and started.
+bool fulfilled(const NodeStatus& n);
 
 Json to_json(const NodeStatus& n);           // Argo's JSON (camelCase), plus "tether": engine
 NodeStatus node_from_json(const Json& j);    // inverse; unknown keys ignored

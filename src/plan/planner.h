@@ -153,6 +153,12 @@ struct LeafResult {
   Json artifacts = Json::array();
   // A required output artifact whose path did not exist, or that could not be saved.
   std::string artifact_error;
+  // A daemon the engine stopped because its scope ended (Argo's killDaemonedChildren).
+  bool daemon_stopped = false;
+  // kExited: message is the pod's whole message (a failed init or containerSet container).
+  bool pod_message = false;
+  // A containerSet's containers and their exit codes (-1: never ran), for its Container nodes.
+  std::vector<std::pair<std::string, int>> container_exits;
 };
 
 // The key a leaf's output artifact is saved under in the artifact repository.
@@ -188,6 +194,12 @@ class Planner {
   void finish_leaf_from_cache(const std::string& node_id, const Json& outputs, WallTime at);
   // Marks a leaf as started (phase Running, startedAt).
   void start_leaf(const std::string& node_id, WallTime at);
+  // A daemon leaf is up (and ready): it becomes daemoned, and what waits for it goes on.
+  void daemon_ready(const std::string& node_id);
+  // Daemoned leaves still running whose scope (the steps or DAG node that started them, or
+  // the workflow) has ended: the engine stops them. Recomputed from the nodes alone, so an
+  // engine that restarts finds them again.
+  std::vector<std::string> daemons_to_stop() const;
 
   // Argo's shutdown: "Stop" lets exit handlers run, "Terminate" does not. Pending leaves
   // are failed with Argo's message; running ones are left to the engine to signal.

@@ -1049,5 +1049,190 @@ TEST(PlannerExamples, EveryArgoExampleWorkflowFinishes) {
   std::cout << succeeded << " of " << workflows.size() << " example workflows succeeded\n";
 }
 
+// Drives a planner by hand, for steps that do not end at once (daemons).
+struct Manual {
+  explicit Manual(const std::string& yaml) {
+    RunSpec spec;
+    spec.workflow = testlib::yaml_to_json(yaml);
+    spec.name = spec.workflow["metadata"].value("name", std::string("wf"));
+    spec.uid = "uid-1";
+    spec.created_at = now;
+    planner = std::make_unique<Planner>(std::move(spec), state);
+  }
+  Turn advance() { return planner->advance(now).value(); }
+  std::string id(const std::string& name) const { return node_id(planner->spec().name, name); }
+  NodeStatus& node(const std::string& name) { return state.nodes.at(id(name)); }
+  void exit(const std::string& name, int code, bool stopped = false) {
+    LeafResult r;
+    r.exit_code = code;
+    r.started_at = r.finished_at = now;
+    r.daemon_stopped = stopped;
+    planner->finish_leaf(id(name), r);
+  }
+  WallTime now{};
+  RunState state;
+  std::unique_ptr<Planner> planner;
+};
+
+constexpr const char* kDaemonSteps = R"Y(
+metadata: {name: d}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: server, template: server}
+    - - name: client
+        template: client
+        arguments: {parameters: [{name: ip, value: "{{steps.server.ip}}"}]}
+  - name: server
+    daemon: true
+    container: {image: nginx}
+  - name: client
+    inputs: {parameters: [{name: ip}]}
+    container: {image: curl, args: ["{{inputs.parameters.ip}}"]}
+)Y";
+
+TEST(PlannerDaemons, ReadyDaemonLetsTheNextStepRunAndIsStoppedWhenItsStepsEnd) {
+  Manual m(kDaemonSteps);
+  Turn t = m.advance();
+  ASSERT_EQ(t.ready, std::vector<std::string>{m.id("d[0].server")});
+  m.planner->start_leaf(m.id("d[0].server"), m.now);
+  EXPECT_TRUE(m.advance().ready.empty());  // running, not yet ready: the client waits
+  m.planner->daemon_ready(m.id("d[0].server"));
+  EXPECT_TRUE(m.node("d[0].server").daemoned);
+  t = m.advance();
+  ASSERT_EQ(t.ready, std::vector<std::string>{m.id("d[1].client")});
+  EXPECT_EQ(Planner::leaf_template(m.node("d[1].client"))["container"]["args"][0], "127.0.0.1");
+  EXPECT_TRUE(m.planner->daemons_to_stop().empty());
+  m.planner->start_leaf(m.id("d[1].client"), m.now);
+  m.exit("d[1].client", 0);
+  t = m.advance();
+  EXPECT_EQ(m.node("d").phase, "Succeeded");
+  EXPECT_FALSE(t.finished);  // not before its daemon is gone
+  EXPECT_EQ(m.planner->daemons_to_stop(), std::vector<std::string>{m.id("d[0].server")});
+  m.exit("d[0].server", 143, true);
+  EXPECT_TRUE(m.advance().finished);
+  EXPECT_EQ(m.state.phase, "Succeeded");
+  EXPECT_EQ(m.node("d[0].server").phase, "Succeeded");
+  EXPECT_FALSE(m.node("d[0].server").daemoned);
+  EXPECT_TRUE(m.planner->daemons_to_stop().empty());
+}
+
+TEST(PlannerDaemons, DaemonEndingOnItsOwnFailsEvenWithStatusZero) {
+  for (int code : {0, 3}) {
+    Manual m(kDaemonSteps);
+    m.advance();
+    m.planner->start_leaf(m.id("d[0].server"), m.now);
+    m.exit("d[0].server", code);
+    EXPECT_TRUE(m.advance().finished);
+    EXPECT_EQ(m.node("d[0].server").phase, "Failed") << code;
+    EXPECT_EQ(m.node("d[0].server").message, code ? "main: Error (exit code 3)" : "") << code;
+    EXPECT_EQ(m.state.phase, "Failed");
+  }
+}
+
+TEST(PlannerDaemons, DagDependsDaemonedAndRetryNodeIsDaemonedWithItsAttempt) {
+  Manual m(R"Y(
+metadata: {name: g}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: server, template: server}
+      - {name: client, template: client, depends: server.Daemoned}
+  - name: server
+    daemon: true
+    retryStrategy: {limit: 2}
+    container: {image: nginx}
+  - name: client
+    container: {image: curl}
+)Y");
+  m.advance();
+  m.planner->start_leaf(m.id("g.server(0)"), m.now);
+  m.planner->daemon_ready(m.id("g.server(0)"));
+  Turn t = m.advance();
+  EXPECT_TRUE(m.node("g.server").daemoned);
+  EXPECT_EQ(m.node("g.server").phase, "Running");
+  ASSERT_EQ(t.ready, std::vector<std::string>{m.id("g.client")});
+  m.planner->start_leaf(m.id("g.client"), m.now);
+  m.exit("g.client", 0);
+  m.advance();
+  EXPECT_EQ(m.planner->daemons_to_stop(), std::vector<std::string>{m.id("g.server(0)")});
+  m.exit("g.server(0)", 143, true);
+  EXPECT_TRUE(m.advance().finished);
+  EXPECT_EQ(m.state.phase, "Succeeded");
+  EXPECT_EQ(m.node("g.server").phase, "Succeeded");
+  EXPECT_FALSE(m.node("g.server").daemoned);
+}
+
+// A task whose pod is a containerSet of three containers (a; then b and main), and one after it.
+constexpr const char* kContainerSet = R"Y(
+metadata: {name: cs}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: build, template: set}
+      - {name: after, template: one, depends: build}
+  - name: set
+    containerSet:
+      containers:
+      - {name: a, image: alpine}
+      - {name: b, image: alpine, dependencies: [a]}
+      - {name: main, image: alpine, dependencies: [a]}
+  - name: one
+    container: {image: alpine}
+)Y";
+
+TEST(PlannerContainerSet, ContainerNodesFollowTheGraphAndEndAsTheirContainers) {
+  Manual m(kContainerSet);
+  Turn t = m.advance();
+  ASSERT_EQ(t.ready, std::vector<std::string>{m.id("cs.build")});
+  EXPECT_EQ(m.node("cs.build").type, "Pod");
+  EXPECT_EQ(m.node("cs.build.a").type, "Container");
+  EXPECT_EQ(m.node("cs.build.a").display_name, "a");
+  EXPECT_EQ(m.node("cs.build.a").boundary_id, m.id("cs.build"));
+  EXPECT_EQ(m.node("cs.build").children, std::vector<std::string>{m.id("cs.build.a")});
+  EXPECT_EQ(m.node("cs.build.a").children, (std::vector<std::string>{m.id("cs.build.b"), m.id("cs.build.main")}));
+  m.planner->start_leaf(m.id("cs.build"), m.now);
+  EXPECT_EQ(m.node("cs.build.b").phase, "Running");
+  LeafResult r;
+  r.exit_code = 2;
+  r.message = "b: Error (exit code 2)";
+  r.pod_message = true;
+  r.container_exits = {{"a", 0}, {"b", 2}, {"main", 0}};
+  m.planner->finish_leaf(m.id("cs.build"), r);
+  EXPECT_EQ(m.node("cs.build").message, "b: Error (exit code 2)");
+  EXPECT_EQ(m.node("cs.build.a").phase, "Succeeded");
+  EXPECT_EQ(m.node("cs.build.b").phase, "Failed");
+  EXPECT_EQ(m.node("cs.build.b").message, "b: Error (exit code 2)");
+  EXPECT_EQ(m.node("cs.build.main").phase, "Succeeded");
+  EXPECT_TRUE(m.advance().finished);
+  EXPECT_EQ(m.state.phase, "Failed");
+}
+
+TEST(PlannerContainerSet, NextTaskFollowsTheSetsLastContainers) {
+  Manual m(kContainerSet);
+  m.advance();
+  m.planner->start_leaf(m.id("cs.build"), m.now);
+  LeafResult r;
+  r.container_exits = {{"a", 0}, {"b", 0}, {"main", 0}};
+  m.planner->finish_leaf(m.id("cs.build"), r);
+  Turn t = m.advance();
+  ASSERT_EQ(t.ready, std::vector<std::string>{m.id("cs.after")});
+  EXPECT_EQ(m.node("cs.build.main").children, std::vector<std::string>{m.id("cs.after")});
+  EXPECT_EQ(m.node("cs.build.b").children, std::vector<std::string>{m.id("cs.after")});
+  EXPECT_TRUE(m.node("cs.build.a").children.size() == 2u);
+  m.planner->start_leaf(m.id("cs.after"), m.now);
+  m.exit("cs.after", 0);
+  EXPECT_TRUE(m.advance().finished);
+  EXPECT_EQ(m.state.phase, "Succeeded");
+}
+
 }  // namespace
 }  // namespace tether::plan

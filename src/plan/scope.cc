@@ -259,6 +259,7 @@ void Planner::Walk::add_node_to_scope(Scope& s, const std::string& prefix, const
   if (n->finished_at) s.vars[k + ".finishedAt"] = format_rfc3339(*n->finished_at);
   s.vars[k + ".status"] = n->phase;
   if (!n->host_node_name.empty()) s.vars[k + ".hostNodeName"] = n->host_node_name;
+  if (!n->pod_ip.empty()) s.vars[k + ".ip"] = n->pod_ip;
   const Json& out = n->outputs;
   if (!out.is_object()) return;
   if (out.contains("result")) s.vars[k + ".outputs.result"] = value_text(out["result"]);
@@ -562,6 +563,31 @@ void record_global_outputs(RunState& st, const Json& outputs) {
       }
 }
 
+// A containerSet's Container nodes end as their containers did (Argo's assessNodeStatus);
+// without a container's exit code (the pod never ran, or was lost) as the pod did.
+void settle_containers(RunState& st, const NodeStatus& n, const std::vector<std::pair<std::string, int>>& exits) {
+  for (auto& [cid, c] : st.nodes) {
+    if (c.type != node_type::kContainer || c.boundary_id != n.id || phase_fulfilled(c.phase)) continue;
+    const std::string cname = c.name.substr(n.name.size() + 1);
+    auto ex = std::find_if(exits.begin(), exits.end(),
+                           [&](const auto& e) { return e.first == cname; });
+    if (ex != exits.end() && ex->second == 0) {
+      c.phase = phase::kSucceeded;
+    } else if (ex != exits.end() && ex->second > 0) {
+      c.phase = phase::kFailed;
+      c.message = fmt::format("{}: Error (exit code {})", cname, ex->second);
+    } else if (n.phase == phase::kSucceeded) {
+      c.phase = phase::kSucceeded;
+    } else {
+      c.phase = n.phase == phase::kError ? phase::kError : phase::kFailed;
+      c.message = n.phase == phase::kError ? n.message : "Pod Failed whilst container running";
+    }
+    if (!c.started_at) c.started_at = n.started_at;
+    c.finished_at = n.finished_at;
+    st.changed.insert(cid);
+  }
+}
+
 void Planner::finish_leaf(const std::string& id, const LeafResult& r) {
   auto it = state_.nodes.find(id);
   if (it == state_.nodes.end()) return;
@@ -578,7 +604,7 @@ void Planner::finish_leaf(const std::string& id, const LeafResult& r) {
       // A step's termination message: Argo appends a container's to the pod's message and
       // takes an HTTP request's verdict as the node's whole message.
       if (r.exit_code != 0 && !r.message.empty())
-        n.message = n.type == node_type::kHttp ? r.message : n.message + ": " + r.message;
+        n.message = n.type == node_type::kHttp || r.pod_message ? r.message : n.message + ": " + r.message;
       break;
     case K::kDeadline:
       n.phase = phase::kFailed;
@@ -594,9 +620,33 @@ void Planner::finish_leaf(const std::string& id, const LeafResult& r) {
       n.message = r.message;
       break;
   }
+  // Argo: a daemon whose scope ended is Succeeded however its process died; one that ended
+  // on its own failed, even with status 0, since a daemon is meant to run until stopped.
+  bool daemon = jget(tmpl, "daemon").is_boolean() && tmpl["daemon"].get<bool>();
+  if (daemon && r.daemon_stopped) {
+    n.phase = phase::kSucceeded;
+    n.message.clear();
+  } else if (daemon && r.kind == K::kExited && r.exit_code == 0) {
+    n.phase = phase::kFailed;
+  }
+  n.daemoned = false;
+  settle_containers(state_, n, r.container_exits);
+  // Argo's killDaemonedChildren ends a daemoned Retry node with its attempt; the walk would
+  // not visit it again once its scope ended.
+  if (daemon && r.daemon_stopped)
+    for (auto& [pid, parent] : state_.nodes)
+      if (parent.type == node_type::kRetry && parent.daemoned && !parent.children.empty() &&
+          parent.children.back() == id) {
+        parent.daemoned = false;
+        parent.phase = phase::kSucceeded;
+        parent.finished_at = n.finished_at;
+        state_.changed.insert(pid);
+      }
   Json outputs = Json::object();
   bool http = n.type == node_type::kHttp;
-  if ((r.kind == K::kExited || r.kind == K::kDeadline) && !http) outputs["exitCode"] = std::to_string(r.exit_code);
+  // A stopped daemon's status is the stop's signal, not how it did: Argo records none.
+  if ((r.kind == K::kExited || r.kind == K::kDeadline) && !http && !(daemon && r.daemon_stopped))
+    outputs["exitCode"] = std::to_string(r.exit_code);
   bool capture = jget(n.engine, "captureResult").is_boolean() ? n.engine["captureResult"].get<bool>() : true;
   if (capture && r.stdout_text && (r.kind == K::kExited)) {
     // An HTTP result is the response body as received.

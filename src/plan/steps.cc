@@ -164,7 +164,7 @@ struct StepsRun {
     for (const auto& cid : children) {
       NodeStatus* child = const_cast<NodeStatus*>(w.get(cid));
       if (!child) continue;
-      bool fulfilled = phase_fulfilled(child->phase);
+      bool fulfilled = plan::fulfilled(*child);
       if (!fulfilled) completed = false;
       auto st = by_child.find(child->name);
       if (st == by_child.end()) continue;

@@ -148,6 +148,35 @@ void Planner::start_leaf(const std::string& id, WallTime at) {
   n.phase = phase::kRunning;
   if (!n.started_at) n.started_at = at;
   state_.changed.insert(id);
+  // Every container of a containerSet runs (or waits for its dependencies) with the pod.
+  for (auto& [cid, c] : state_.nodes)
+    if (c.type == node_type::kContainer && c.boundary_id == id && c.phase == phase::kPending) {
+      c.phase = phase::kRunning;
+      c.started_at = at;
+      state_.changed.insert(cid);
+    }
+}
+
+void Planner::daemon_ready(const std::string& id) {
+  auto it = state_.nodes.find(id);
+  if (it == state_.nodes.end() || phase_fulfilled(it->second.phase)) return;
+  NodeStatus& n = it->second;
+  n.phase = phase::kRunning;
+  n.daemoned = true;
+  n.pod_ip = "127.0.0.1";  // host processes share the host's network
+  state_.changed.insert(id);
+}
+
+std::vector<std::string> Planner::daemons_to_stop() const {
+  std::vector<std::string> out;
+  const NodeStatus* root = state_.get(node_id(spec_.name, spec_.name));
+  bool run_over = root && fulfilled(*root);
+  for (const auto& [id, n] : state_.nodes) {
+    if (!n.daemoned || phase_fulfilled(n.phase) || !node_type::is_leaf(n.type)) continue;
+    const NodeStatus* scope = n.boundary_id.empty() ? nullptr : state_.get(n.boundary_id);
+    if (run_over || (scope && phase_fulfilled(scope->phase))) out.push_back(id);
+  }
+  return out;
 }
 
 void Planner::shutdown(const std::string& strategy) {
@@ -241,6 +270,13 @@ Result<Turn> Planner::Walk::run() {
     else if (!turn_.wake_at || deadline < *turn_.wake_at) turn_.wake_at = deadline;
   }
 
+  // A containerSet pod that ended without running (a shutdown, a deadline) takes its
+  // Container nodes with it.
+  for (const auto& [id, c] : st.nodes)
+    if (c.type == node_type::kContainer && !phase_fulfilled(c.phase))
+      if (const NodeStatus* pod = st.get(c.boundary_id); pod && phase_fulfilled(pod->phase))
+        settle_containers(st, *pod, {});
+
   TmplCtx ctx{&p_.exec_spec_, "local/" + wf};
   Json holder = {{"template", jstr(p_.exec_spec_, "entrypoint")}};
   Exec root = execute_template(wf, holder, jget(p_.exec_spec_, "arguments"), ctx, {});
@@ -300,6 +336,11 @@ Result<Turn> Planner::Walk::run() {
     if (!e.node || !phase_fulfilled(e.node->phase)) return turn_;
     exit_node = e.node;
   }
+
+  // The run ends once its daemons, stopped now that their scopes ended, are gone: a run
+  // recorded as finished is never adopted again, and its daemons would be left running.
+  for (const auto& [id, n] : st.nodes)
+    if (n.daemoned && node_type::is_leaf(n.type) && !phase_fulfilled(n.phase)) return turn_;
 
   std::string message = root.node->message;
   if (phase_failed_or_error(root.node->phase) && !p_.shutdown_.empty())
@@ -385,7 +426,23 @@ void Planner::Walk::add_child(const std::string& parent, const std::string& chil
 std::vector<std::string> Planner::Walk::outbound_nodes(const std::string& id) const {
   const NodeStatus* n = get(id);
   if (!n) return {};
-  if (node_type::is_leaf(n->type) || n->type == node_type::kSkipped || n->type == node_type::kSuspend) return {id};
+  // Argo: the pod of a containerSet is left through its last containers, the Container nodes
+  // nothing in the pod depends on.
+  if ((node_type::is_leaf(n->type) || n->type == node_type::kContainer) && !n->children.empty()) {
+    const NodeStatus* first = get(n->children.front());
+    if (first && first->type == node_type::kContainer &&
+        (n->type != node_type::kContainer || first->boundary_id == n->boundary_id)) {
+      std::vector<std::string> out;
+      for (const auto& c : n->children) {
+        auto o = outbound_nodes(c);
+        out.insert(out.end(), o.begin(), o.end());
+      }
+      return out;
+    }
+  }
+  if (node_type::is_leaf(n->type) || n->type == node_type::kContainer || n->type == node_type::kSkipped ||
+      n->type == node_type::kSuspend)
+    return {id};
   if (n->type == node_type::kTaskGroup) {
     if (n->children.empty()) return {id};
     std::vector<std::string> out;
@@ -407,7 +464,7 @@ std::vector<std::string> Planner::Walk::outbound_nodes(const std::string& id) co
 bool Planner::Walk::children_fulfilled(const NodeStatus& n) const {
   for (const auto& c : n.children) {
     const NodeStatus* ch = get(c);
-    if (!ch || !phase_fulfilled(ch->phase)) return false;
+    if (!ch || !fulfilled(*ch)) return false;
   }
   return true;
 }
@@ -445,7 +502,9 @@ const char* kind_of(const Json& tmpl) {
   return "";
 }
 
-bool is_pod_kind(const std::string& k) { return k == "container" || k == "script" || k == "data"; }
+bool is_pod_kind(const std::string& k) {
+  return k == "container" || k == "script" || k == "data" || k == "containerSet";
+}
 // An http template runs as a step too, but Argo gives it a node of its own type and no pod.
 bool is_leaf_kind(const std::string& k) { return is_pod_kind(k) || k == "http"; }
 
@@ -668,7 +727,17 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
     size_t attempts = rnode->children.size();
     if (last && !phase_fulfilled(last->phase)) {
       attempt_name = last->name;
+      // Argo's processNodeRetries: the Retry node is daemoned while its attempt is.
+      if (last->daemoned != rnode->daemoned) {
+        rnode->daemoned = last->daemoned;
+        rnode->pod_ip = last->pod_ip;
+        touch(*rnode);
+      }
     } else if (last) {
+      if (rnode->daemoned) {
+        rnode->daemoned = false;
+        touch(*rnode);
+      }
       std::string last_phase = last->phase;
       if (!phase_failed_or_error(last_phase)) {
         NodeStatus* r = mark(rname, phase::kSucceeded);
@@ -771,6 +840,7 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
                    {"podName", pod_name(p_.spec_.name, attempt_name, tname)},
                    // The result is what an http or data template is for: Argo always records it.
                    {"captureResult", p_.capture_result_ || kind == "http" || kind == "data"}};
+      if (kind == "containerSet") add_container_nodes(*n, holder, ctx.scope, jget(jget(ptmpl, "containerSet"), "containers"));
       // Argo's shutdown: Stop still runs exit handlers; Terminate runs nothing new.
       if (opts.on_exit) n->engine["onExit"] = true;
       if (shutting_down() && !(exit_handlers_run() && opts.on_exit)) {
@@ -844,6 +914,26 @@ Exec Planner::Walk::execute_body(const std::string& name, const ProcessedTemplat
                  : execute_steps(name, t.tmpl, holder, t.ctx, child_opts);
   if (e.node && phase_fulfilled(e.node->phase)) p_.processed_.erase(name);
   return e;
+}
+
+// Argo's executeContainerSet: a Container node "<pod node>.<container>" per container, inside
+// the pod node's boundary; a container without dependencies is a child of the pod node, one
+// with dependencies a child of each of them.
+void Planner::Walk::add_container_nodes(NodeStatus& pod, const Json& holder, const std::string& scope,
+                                        const Json& containers) {
+  if (!containers.is_array()) return;
+  const std::string pod_name = pod.name, pod_id = pod.id;
+  for (const auto& c : containers)
+    if (!node(pod_name + "." + jstr(c, "name")))
+      init_node(pod_name + "." + jstr(c, "name"), node_type::kContainer, holder, scope, pod_id, phase::kPending);
+  for (const auto& c : containers) {
+    const std::string child = pod_name + "." + jstr(c, "name");
+    const Json& deps = jget(c, "dependencies");
+    if (!deps.is_array() || deps.empty()) add_child(pod_name, child);
+    else
+      for (const auto& d : deps)
+        if (d.is_string()) add_child(pod_name + "." + d.get<std::string>(), child);
+  }
 }
 
 // A leaf from an earlier walk: waiting to be started, running, or to be failed by a shutdown.

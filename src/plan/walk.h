@@ -65,6 +65,7 @@ class Planner::Walk {
   Exec execute_template(const std::string& name, const Json& holder, const Json& args, const TmplCtx& ctx,
                         const ExecOpts& opts);
   Exec existing_pod(NodeStatus& n, const ExecOpts& opts);
+  void add_container_nodes(NodeStatus& pod, const Json& holder, const std::string& scope, const Json& containers);
   int active_children(const std::string& boundary) const;
   NodeStatus& init_node(const std::string& name, const char* type, const Json& holder, const std::string& scope,
                         const std::string& boundary, const std::string& phase, const std::string& message = "");
@@ -149,6 +150,7 @@ bool continues_on(const Json& holder, const std::string& ph);
 // The exit hook of a step or task: hooks.exit, else onExit as a hook; null when none.
 Json exit_hook_of(const Json& holder);
 void record_global_outputs(RunState& st, const Json& outputs);
+void settle_containers(RunState& st, const NodeStatus& pod, const std::vector<std::pair<std::string, int>>& exits);
 std::string display_name(const std::string& name, const std::string& boundary_name);
 
 }  // namespace tether::plan

@@ -74,6 +74,16 @@ RUN = {
     "pod-spec-from-previous-step.yaml": {},
     "workflow-template/workflow-archive-logs.yaml": {},
     "init-container.yaml": {},
+    # containerSet templates: the containers of one pod, in the order of their dependencies,
+    # each with a Container node named after it, as Argo makes them.
+    "container-set-template/graph-workflow.yaml": {"nodes": {c: "Succeeded" for c in "abcd"}},
+    "container-set-template/outputs-result-workflow.yaml": {
+        "nodes": {"a": "Succeeded", "main": "Succeeded", "b": "Succeeded"}},
+    "container-set-template/parallel-workflow.yaml": {"nodes": {"a": "Succeeded", "b": "Succeeded"}},
+    "container-set-template/sequence-workflow.yaml": {"nodes": {c: "Succeeded" for c in "abc"}},
+    "container-set-template/workspace-workflow.yaml": {"nodes": {"a": "Succeeded", "main": "Succeeded"}},
+    # The sidecar (sleep 10) is stopped once main (sleep 5) ends.
+    "pod-resources-template-override.yaml": {"nodes": {"small": "Succeeded", "large": "Succeeded"}},
     # One of heads/tails is Skipped by its when; the workflow's artifact comes from the other.
     "conditional-artifacts.yaml": {"nodes": {"flip-coin": "Succeeded"}},
     "dag-conditional-artifacts.yaml": {"nodes": {"flip-coin": "Succeeded"}},
@@ -109,16 +119,10 @@ SKIPPED = {
     "map-reduce.yaml": "needs an S3 artifact repository",
     "artifact-repository-ref.yaml": "needs the artifact-repositories ConfigMap of a cluster",
     "artifact-passing-explicit-plugin.yaml": "needs an artifact plugin",
-    "container-set-template/graph-workflow.yaml": "containerSet templates are not run yet",
-    "container-set-template/outputs-result-workflow.yaml": "containerSet templates are not run yet",
-    "container-set-template/parallel-workflow.yaml": "containerSet templates are not run yet",
-    "container-set-template/sequence-workflow.yaml": "containerSet templates are not run yet",
-    "container-set-template/workspace-workflow.yaml": "containerSet templates are not run yet",
-    "daemon-nginx.yaml": "needs nginx and curl images (daemon steps)",
-    "daemon-step.yaml": "needs influxdb and curl images (daemon steps)",
-    "sidecar.yaml": "needs influxdb (sidecars)",
-    "sidecar-nginx.yaml": "needs nginx and curl (sidecars)",
-    "pod-resources-template-override.yaml": "uses sidecars, not run yet",
+    "daemon-nginx.yaml": "its daemon is nginx and its client curl; this host has neither (test_daemons runs examples/daemon-step.yaml)",
+    "daemon-step.yaml": "its daemon is influxdb and its clients curl; this host has neither (test_daemons runs examples/daemon-step.yaml)",
+    "sidecar.yaml": "its sidecar is influxdb; this host has none (test_daemons runs examples/sidecar.yaml)",
+    "sidecar-nginx.yaml": "its sidecar is nginx and its main curl; this host has neither (test_daemons runs examples/sidecar.yaml)",
     "http-hello-world.yaml": "calls a public URL; this machine has no network (test_http_data runs examples/http-template.yaml against a loopback server)",
     "life-cycle-hooks-tmpl-level.yaml": "its hook is an http template calling a public URL; this machine has no network",
     "life-cycle-hooks-wf-level.yaml": "its hook is an http template calling a public URL; this machine has no network",
@@ -126,7 +130,7 @@ SKIPPED = {
     "k8s-patch-json-pod.yaml": "resource templates need a Kubernetes API server",
     "k8s-patch-merge-pod.yaml": "resource templates need a Kubernetes API server",
     "k8s-patch-pod.yaml": "resource templates need a Kubernetes API server",
-    "variables-showcase.yaml": "uses retries, daemons and timeouts together: not run yet",
+    "variables-showcase.yaml": "its daemon runs 'nc -lk -p 9999 -e /bin/true' (busybox's nc); this host has no nc command",
     "volumes-existing.yaml": "needs a pre-existing PersistentVolumeClaim",
 }
 

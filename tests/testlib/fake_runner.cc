@@ -78,6 +78,14 @@ std::vector<engine::StepExit> FakeRunner::poll() {
   std::vector<engine::StepExit> out;
   out.swap(lost_);
   WallTime now = clock_.now();
+  for (auto& [id, live] : running_)
+    if (live.step.daemon && !live.daemoned && live.started + live.spec.ready_after <= now && live.ends > now) {
+      live.daemoned = true;
+      engine::StepExit e;
+      e.node_id = id;
+      e.kind = engine::StepExit::Kind::kDaemoned;
+      out.push_back(e);
+    }
   for (auto it = running_.begin(); it != running_.end();) {
     if (it->second.ends > now) {
       ++it;
@@ -92,8 +100,11 @@ std::vector<engine::StepExit> FakeRunner::poll() {
 
 std::optional<WallTime> FakeRunner::next_wakeup() const {
   std::optional<WallTime> t;
-  for (const auto& [id, live] : running_)
+  for (const auto& [id, live] : running_) {
     if (!t || live.ends < *t) t = live.ends;
+    WallTime ready = live.started + live.spec.ready_after;
+    if (live.step.daemon && !live.daemoned && ready < *t) t = ready;
+  }
   return t;
 }
 

@@ -22,6 +22,9 @@ struct FakeStep {
   std::map<std::string, std::string> files;  // output path in the step's view -> content
   std::chrono::milliseconds duration{1000};
   bool start_fails = false;  // start() returns an error (the engine never sees a handle)
+  // A daemon step (StepInvocation::daemon) is reported kDaemoned this long after its start;
+  // it then runs for `duration` or until signalled.
+  std::chrono::milliseconds ready_after{0};
 };
 
 class FakeRunner final : public engine::Runner {
@@ -55,6 +58,7 @@ class FakeRunner final : public engine::Runner {
     WallTime started;
     WallTime ends;
     int forced_code = -1;  // set by signal()
+    bool daemoned = false;
   };
   const FakeStep& lookup(const std::string& node_name) const;
   engine::StepExit finish(const Live& live, int code);
