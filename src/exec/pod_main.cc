@@ -149,7 +149,7 @@ class Pod {
       std::fprintf(stderr, "tether pod: cannot read %s/%s\n", dir.c_str(), pod_file::kSpec);
       return 127;
     }
-    ::unlink((dir + "/" + pod_file::kSpec).c_str());
+    (void)!::truncate((dir + "/" + pod_file::kSpec).c_str(), 0);  // its environments: in memory only
     if (!parse(r)) return 127;
     sigset_t set;
     sigemptyset(&set);

@@ -85,13 +85,12 @@ class Supervisor {
     }
     started_us_ = now_us();
     std::string spec_text, why;
-    if (!read_whole_file(path(node_file::kSpec), &spec_text)) {
-      // The supervisor of a later attempt took it (and removed it) first.
-      if (errno == ENOENT) {
-        complain("the step spec is gone: another attempt took it; not starting the step");
-        return 0;
-      }
+    if (!read_whole_file(path(node_file::kSpec), &spec_text))
       return record_start_failure("cannot read the step spec: " + std::string(std::strerror(errno)));
+    if (spec_text.empty()) {
+      // The supervisor of a later attempt took it (and emptied it) first.
+      complain("the step spec is gone: another attempt took it; not starting the step");
+      return 0;
     }
     if (!decode_spec(spec_text, &spec_, &why)) return record_start_failure("invalid step spec: " + why);
     if (spec_.token != token_) {
@@ -99,7 +98,9 @@ class Supervisor {
       return 0;
     }
     // It holds the step's environment, Secret values included: they live on in memory only.
-    ::unlink(path(node_file::kSpec).c_str());
+    // Emptied, not removed: on ext4 without a journal, an inode freed per step makes every
+    // later file creation skip it for a while, and a step creates several.
+    (void)!::truncate(path(node_file::kSpec).c_str(), 0);
     plan_ = plan_view(dir_, spec_.mounts, spec_.outputs, spec_.script, spec_.output_files);
     if (::mkdir(path(node_file::kTmp).c_str(), 01777) != 0 && errno != EEXIST)
       return record_start_failure("cannot create " + path(node_file::kTmp) + ": " + std::strerror(errno));

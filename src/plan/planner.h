@@ -230,6 +230,10 @@ class Planner {
   // restarted engine sees an overdue run at once.
   bool deadline_exceeded_ = false;
   bool capture_result_ = true;
+  // Whether the run has Container nodes (containerSets) or daemons at all: what looks for
+  // them goes through every node, which a large run without any should not pay each turn.
+  bool has_containers_ = false;
+  bool has_daemons_ = false;
   // The workflow.* variables that never change during a run (walk.cc).
   std::optional<std::map<std::string, Json>> base_globals_;
   std::map<std::string, Json> ref_cache_;  // spec of each (Cluster)WorkflowTemplate used, by scope

@@ -630,7 +630,7 @@ void Planner::finish_leaf(const std::string& id, const LeafResult& r) {
     n.phase = phase::kFailed;
   }
   n.daemoned = false;
-  settle_containers(state_, n, r.container_exits);
+  if (has_containers_) settle_containers(state_, n, r.container_exits);
   // Argo's killDaemonedChildren ends a daemoned Retry node with its attempt; the walk would
   // not visit it again once its scope ended.
   if (daemon && r.daemon_stopped)

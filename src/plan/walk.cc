@@ -25,7 +25,12 @@ std::string artifact_key(const std::string& workflow_name, const std::string& po
   return workflow_name + "/" + pod_name + "/" + artifact_name + (archived ? ".tgz" : "");
 }
 
-Planner::Planner(RunSpec spec, RunState& state) : spec_(std::move(spec)), state_(state) {}
+Planner::Planner(RunSpec spec, RunState& state) : spec_(std::move(spec)), state_(state) {
+  for (const auto& [id, n] : state_.nodes) {
+    has_containers_ = has_containers_ || n.type == node_type::kContainer;
+    has_daemons_ = has_daemons_ || n.daemoned;
+  }
+}
 Planner::~Planner() = default;
 
 const Json& Planner::leaf_template(const NodeStatus& n) {
@@ -149,12 +154,13 @@ void Planner::start_leaf(const std::string& id, WallTime at) {
   if (!n.started_at) n.started_at = at;
   state_.changed.insert(id);
   // Every container of a containerSet runs (or waits for its dependencies) with the pod.
-  for (auto& [cid, c] : state_.nodes)
-    if (c.type == node_type::kContainer && c.boundary_id == id && c.phase == phase::kPending) {
-      c.phase = phase::kRunning;
-      c.started_at = at;
-      state_.changed.insert(cid);
-    }
+  if (has_containers_)
+    for (auto& [cid, c] : state_.nodes)
+      if (c.type == node_type::kContainer && c.boundary_id == id && c.phase == phase::kPending) {
+        c.phase = phase::kRunning;
+        c.started_at = at;
+        state_.changed.insert(cid);
+      }
 }
 
 void Planner::daemon_ready(const std::string& id) {
@@ -163,12 +169,14 @@ void Planner::daemon_ready(const std::string& id) {
   NodeStatus& n = it->second;
   n.phase = phase::kRunning;
   n.daemoned = true;
+  has_daemons_ = true;
   n.pod_ip = "127.0.0.1";  // host processes share the host's network
   state_.changed.insert(id);
 }
 
 std::vector<std::string> Planner::daemons_to_stop() const {
   std::vector<std::string> out;
+  if (!has_daemons_) return out;
   const NodeStatus* root = state_.get(node_id(spec_.name, spec_.name));
   bool run_over = root && fulfilled(*root);
   for (const auto& [id, n] : state_.nodes) {
@@ -272,10 +280,11 @@ Result<Turn> Planner::Walk::run() {
 
   // A containerSet pod that ended without running (a shutdown, a deadline) takes its
   // Container nodes with it.
-  for (const auto& [id, c] : st.nodes)
-    if (c.type == node_type::kContainer && !phase_fulfilled(c.phase))
-      if (const NodeStatus* pod = st.get(c.boundary_id); pod && phase_fulfilled(pod->phase))
-        settle_containers(st, *pod, {});
+  if (p_.has_containers_)
+    for (const auto& [id, c] : st.nodes)
+      if (c.type == node_type::kContainer && !phase_fulfilled(c.phase))
+        if (const NodeStatus* pod = st.get(c.boundary_id); pod && phase_fulfilled(pod->phase))
+          settle_containers(st, *pod, {});
 
   TmplCtx ctx{&p_.exec_spec_, "local/" + wf};
   Json holder = {{"template", jstr(p_.exec_spec_, "entrypoint")}};
@@ -923,6 +932,7 @@ void Planner::Walk::add_container_nodes(NodeStatus& pod, const Json& holder, con
                                         const Json& containers) {
   if (!containers.is_array()) return;
   const std::string pod_name = pod.name, pod_id = pod.id;
+  p_.has_containers_ = true;
   for (const auto& c : containers)
     if (!node(pod_name + "." + jstr(c, "name")))
       init_node(pod_name + "." + jstr(c, "name"), node_type::kContainer, holder, scope, pod_id, phase::kPending);
