@@ -201,9 +201,14 @@ StepSpec HostRunner::make_spec(const StepInvocation& step, std::string* pod_spec
     }
     if (host.shims_on_path && !in_view.empty()) search_path = in_view + ":" + search_path;
     // Folders of the search path under /tmp (tools, or tether itself, in a clone there)
-    // would vanish behind the step's private /tmp too: each is bound read-only where it is.
+    // would vanish behind the step's private /tmp too: each is bound read-only where it is,
+    // and so is the folder of a command named by its path there (http and data steps run
+    // the tether binary itself).
+    std::vector<std::string> dirs = split(search_path, ':');
+    if (!argv->empty() && (*argv)[0].rfind("/tmp/", 0) == 0)
+      dirs.push_back((*argv)[0].substr(0, (*argv)[0].rfind('/')));
     if (options_.private_view)
-      for (const auto& dir : split(search_path, ':')) {
+      for (const auto& dir : dirs) {
         if (dir.rfind("/tmp/", 0) != 0 || dir == in_view) continue;
         struct stat st;
         bool seen = std::any_of(spec.mounts.begin(), spec.mounts.end(), [&](const auto& m) { return m.path == dir; });

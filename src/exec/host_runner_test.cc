@@ -344,6 +344,27 @@ TEST_F(HostRunnerTest, MissingCommandIsAStartFailureNamingCommandAndImage) {
   EXPECT_EQ(e.message, R"(failed to start: command "cowsay-not-installed" not found (image "docker/whalesay-ish:latest"))");
 }
 
+// A program in a folder under the host's /tmp (a clone there), named by its path or found
+// on PATH, stays reachable behind the step's private /tmp.
+TEST_F(HostRunnerTest, ProgramsUnderTheHostsTmpStayVisible) {
+  char dir_template[] = "/tmp/tether-host-bin-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string tool = dir + "/tool";
+  std::ofstream(tool) << "#!/bin/sh\necho tool ran\n";
+  ::chmod(tool.c_str(), 0755);
+  HostRunner r(options());
+  StepInvocation by_path = step("by-path", {tool});
+  StepInvocation on_path = step("on-path", {"tool"});
+  on_path.env.emplace_back("PATH", dir + ":/usr/bin:/bin");
+  ASSERT_TRUE(r.start(by_path).ok());
+  ASSERT_TRUE(r.start(on_path).ok());
+  auto exits = by_node(run_all(r, 2));
+  EXPECT_EQ(slurp(exits["by-path"].stdout_path), "tool ran\n") << exits["by-path"].message;
+  EXPECT_EQ(slurp(exits["on-path"].stdout_path), "tool ran\n") << exits["on-path"].message;
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(HostRunnerTest, WorkingDirectory) {
   HostRunner r(options());
   StepInvocation s = step("wd", {"sh", "-c", "pwd; touch here"});
