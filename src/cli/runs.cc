@@ -38,12 +38,12 @@ bool workflow_completed(const Json& wf) {
 }
 
 Result<Json> await_workflow(engine::Store& store, const std::string& namespace_, const std::string& name) {
-  // Only the run's own row until it completes: a run of a thousand steps would otherwise be
-  // read whole, nodes and all, at every look, taking CPU from the engine that runs it.
+  // Only the run's phase until it completes: a run of a thousand steps would otherwise be
+  // read and parsed whole at every look, taking CPU from the engine that runs it.
   for (;;) {
-    auto run = TRY(store.find_run(namespace_, name));
-    if (!run) return not_found("workflows.argoproj.io \"" + name + "\" not found");
-    const std::string& p = run->phase;
+    auto phase = TRY(store.run_phase(namespace_, name));
+    if (!phase) return not_found("workflows.argoproj.io \"" + name + "\" not found");
+    const std::string& p = *phase;
     if (p == "Succeeded" || p == "Failed" || p == "Error") return load_workflow(store, namespace_, name);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

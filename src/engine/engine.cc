@@ -139,7 +139,7 @@ void Engine::plan_runs() {
         break;
       }
       int64_t limit = spec_int(run->planner->exec_spec(), "parallelism");
-      size_t active = running_leaves(run->state);
+      size_t active = limit > 0 ? running_leaves(run->state) : 0;
       bool decided = false;
       for (const auto& id : turn->ready) {
         if (run->suspended) break;

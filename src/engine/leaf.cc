@@ -409,7 +409,14 @@ void Engine::mark_intent(ActiveRun& run, plan::NodeStatus& node, const StepInvoc
 
 // Creates the node's directories and puts every input artifact and volume file in place.
 Status Engine::stage_inputs(ActiveRun& run, const plan::NodeStatus& node, StepInvocation& inv) {
-  TRY_STATUS(make_dirs(inv.node_dir));
+  // Its parent (the run's nodes/) exists after the run's first step: one mkdir, and whether
+  // it made the directory tells the runner no earlier attempt can have left anything there.
+  inv.new_dir = ::mkdir(inv.node_dir.c_str(), 0777) == 0;
+  if (!inv.new_dir && errno == ENOENT) {
+    TRY_STATUS(make_dirs(fs::path(inv.node_dir).parent_path().string()));
+    inv.new_dir = ::mkdir(inv.node_dir.c_str(), 0777) == 0;
+  }
+  if (!inv.new_dir) TRY_STATUS(make_dirs(inv.node_dir));
   const Json& tmpl = plan::Planner::leaf_template(node);
   const Json& in_arts = json_at(json_at(tmpl, "inputs"), "artifacts");
   if (in_arts.is_array()) {
@@ -452,6 +459,21 @@ Status Engine::stage_inputs(ActiveRun& run, const plan::NodeStatus& node, StepIn
 void Engine::start_leaves() {
   std::vector<PendingStart> starts;
   starts.swap(to_start_);
+  struct Ready {
+    ActiveRun* run;
+    plan::NodeStatus* node;
+    StepInvocation inv;
+  };
+  std::vector<Ready> ready;
+  auto fail = [&](ActiveRun& run, const std::string& node_id, const std::string& msg) {
+    unlock_leaf(run, node_id);
+    plan::LeafResult r;
+    r.kind = plan::LeafResult::Kind::kStartFailed;
+    r.message = msg;
+    r.started_at = r.finished_at = clock_.now();
+    run.planner->finish_leaf(node_id, r);
+    plan_again_ = true;
+  };
   for (const auto& s : starts) {
     auto rit = runs_.find(s.run_uid);
     if (rit == runs_.end()) continue;
@@ -467,29 +489,28 @@ void Engine::start_leaves() {
         c->env = std::move(env->second);
         run.start_env.erase(env);
       }
-    auto fail = [&](const std::string& msg) {
-      unlock_leaf(run, s.node_id);
-      plan::LeafResult r;
-      r.kind = plan::LeafResult::Kind::kStartFailed;
-      r.message = msg;
-      r.started_at = r.finished_at = clock_.now();
-      run.planner->finish_leaf(s.node_id, r);
-      plan_again_ = true;
-    };
     if (auto st = stage_inputs(run, node, inv); !st.ok()) {
-      fail(st.error().message);
+      fail(run, s.node_id, st.error().message);
       continue;
     }
-    auto handle = runner_.start(inv);
-    if (!handle.ok()) {
-      fail(handle.error().message);
+    ready.push_back({&run, &node, std::move(inv)});
+  }
+  if (ready.empty()) return;
+  std::vector<const StepInvocation*> invs;
+  for (const auto& r : ready) invs.push_back(&r.inv);
+  auto handles = runner_.start_all(invs);
+  for (size_t i = 0; i < ready.size(); ++i) {
+    ActiveRun& run = *ready[i].run;
+    plan::NodeStatus& node = *ready[i].node;
+    if (!handles[i].ok()) {
+      fail(run, node.id, handles[i].error().message);
       continue;
     }
     crash_point("after-spawn");
     if (json_at(node.engine, "onExit").is_boolean()) crash_point("exit-handler");
-    node.engine["handle"] = *handle;
-    run.planner->start_leaf(s.node_id, clock_.now());
-    run.running.insert(s.node_id);
+    node.engine["handle"] = *handles[i];
+    run.planner->start_leaf(node.id, clock_.now());
+    run.running.insert(node.id);
   }
 }
 

@@ -80,6 +80,9 @@ struct StepInvocation {
   // containerSet.retryStrategy: a failed container is started again this many times.
   int container_set_retries = 0;
   int container_set_retry_delay_ms = 0;
+  // Not stored: the engine created node_dir for this start, so nothing of an earlier
+  // attempt can be in it (no supervisor to wait for, no records to clear).
+  bool new_dir = false;
   bool is_pod() const { return !init_containers.empty() || !sidecars.empty() || !container_set.empty() || daemon; }
 };
 
@@ -120,6 +123,15 @@ class Runner {
   // Starts the step in the background. Returns an opaque handle the engine stores with
   // the node and passes back to attach() after a restart.
   virtual Result<std::string> start(const StepInvocation& step) = 0;
+
+  // start() for each step, in order, with one result each. A runner may overlap their
+  // launches: a turn that makes a hundred steps ready starts them as one batch.
+  virtual std::vector<Result<std::string>> start_all(const std::vector<const StepInvocation*>& steps) {
+    std::vector<Result<std::string>> out;
+    out.reserve(steps.size());
+    for (const StepInvocation* s : steps) out.push_back(start(*s));
+    return out;
+  }
 
   // After an engine restart: re-adopts a step from an earlier engine. `handle` is empty
   // when the engine crashed between committing the intent and storing the handle. The

@@ -87,6 +87,13 @@ class Store {
   virtual Status commit(const Batch& batch) = 0;
 
   virtual Result<std::optional<RunRecord>> find_run(const std::string& namespace_, const std::string& name_or_uid) = 0;
+  // The phase alone, for a waiter that looks often: find_run() parses the whole stored
+  // workflow, which for a DAG of a thousand tasks costs more than the look is worth.
+  virtual Result<std::optional<std::string>> run_phase(const std::string& namespace_, const std::string& name_or_uid) {
+    auto run = TRY(find_run(namespace_, name_or_uid));
+    if (!run) return std::optional<std::string>();
+    return std::optional<std::string>(run->phase);
+  }
   virtual Result<std::vector<RunRecord>> list_runs(const RunFilter& filter) = 0;  // without nodes
   virtual Result<std::vector<NodeRecord>> nodes(const std::string& run_uid) = 0;
   virtual Result<std::vector<EventRecord>> events(const std::string& run_uid) = 0;

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <deque>
 #include <cstdlib>
 #include <cstring>
 
@@ -106,7 +107,17 @@ std::string new_token() {
 // earlier attempt is running; one spawned earlier that has not locked yet will find the new
 // spec (another token) before `abandoned` goes away, and refuse. A node runs again in the same
 // directory when a run is retried.
-Status prepare_attempt(const std::string& dir, const StepSpec& spec, const std::optional<std::string>& script) {
+Status prepare_attempt(const std::string& dir, const StepSpec& spec, const std::optional<std::string>& script,
+                       bool new_dir) {
+  if (new_dir) {
+    // Nothing of an earlier attempt to wait for or clear; no supervisor reads the spec before
+    // the launch that follows, so it needs no write-then-rename either.
+    if (script && !write_file_replace(dir + "/" + node_file::kScript, *script, 0755))
+      return io_error("cannot write " + dir + "/" + node_file::kScript);
+    if (!write_new_file(dir + "/" + node_file::kSpec, encode_spec(spec), 0600))
+      return io_error("cannot write " + dir + "/" + node_file::kSpec);
+    return ok_status();
+  }
   UniqueFd lock(open_node_lock(dir));
   if (!lock.valid()) return io_error("cannot open " + dir);
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
@@ -178,7 +189,9 @@ StepSpec HostRunner::make_spec(const StepInvocation& step, std::string* pod_spec
   // clone there), its shims would vanish from the view. Bind them at a fixed path instead.
   std::string shims = options_.shims_dir;
   const std::string kViewShims = "/argo/shims";
-  if (options_.private_view && !shims.empty()) spec.mounts.push_back({kViewShims, shims, true});
+  // Bound only for a step that runs a shim or has them on its PATH: two mounts per step
+  // otherwise spent on nothing.
+  bool uses_shims = false;
   // A container's argv and environment as the host runs it: the image's interpreter or shim,
   // and a PATH that finds the shims when the image's tools are shims.
   auto resolve = [&](const std::string& image, const std::vector<std::string>& command,
@@ -196,10 +209,16 @@ StepSpec HostRunner::make_spec(const StepInvocation& step, std::string* pod_spec
     std::string in_view = shims;
     if (options_.private_view && !shims.empty()) {
       for (auto& a : *argv)
-        if (a.rfind(shims + "/", 0) == 0) a = kViewShims + a.substr(shims.size());
+        if (a.rfind(shims + "/", 0) == 0) {
+          a = kViewShims + a.substr(shims.size());
+          uses_shims = true;
+        }
       in_view = kViewShims;
     }
-    if (host.shims_on_path && !in_view.empty()) search_path = in_view + ":" + search_path;
+    if (host.shims_on_path && !in_view.empty()) {
+      search_path = in_view + ":" + search_path;
+      uses_shims = true;
+    }
     // Folders of the search path under /tmp (tools, or tether itself, in a clone there)
     // would vanish behind the step's private /tmp too: each is bound read-only where it is,
     // and so is the folder of a command named by its path there (http and data steps run
@@ -274,6 +293,7 @@ StepSpec HostRunner::make_spec(const StepInvocation& step, std::string* pod_spec
     spec.argv = {"/proc/self/exe", kPodFlag, kPodViewDir, host_dir};
     spec.mounts.push_back({kPodViewDir, host_dir, false});
   }
+  if (options_.private_view && uses_shims) spec.mounts.push_back({kViewShims, shims, true});
   return spec;
 }
 
@@ -311,39 +331,92 @@ Result<pid_t> spawn_supervisor(std::string program, std::string dir, std::string
 }  // namespace
 
 Result<std::string> HostRunner::start(const StepInvocation& step) {
-  if (steps_.count(step.node_id)) return Error(ErrorCode::kConflict, "step " + step.node_id + " is already running");
-  std::string pod_spec;
-  StepSpec spec = make_spec(step, &pod_spec);
-  if (spec.argv.empty()) {
-    StepExit e;
-    e.node_id = step.node_id;
-    e.kind = StepExit::Kind::kStartFailed;
-    e.exit_code = 127;
-    e.message = "failed to start: no command, and the host has no entrypoint for image \"" + step.image + "\"";
-    ready_.push_back(std::move(e));
-    wake();
-    return std::string("host:none");
+  auto results = start_all({&step});
+  return std::move(results.front());
+}
+
+// Each step's files are written and its request sent before the reply for an earlier one is
+// read: the launcher forks one supervisor while the engine prepares the next step.
+std::vector<Result<std::string>> HostRunner::start_all(const std::vector<const StepInvocation*>& steps) {
+  std::vector<Result<std::string>> out(steps.size(), Result<std::string>(std::string()));
+  struct Sent {
+    size_t index;
+    std::string dir, token;
+  };
+  std::deque<Sent> waiting;
+  auto finish = [&](const Sent& s, Result<SupervisorLauncher::Launched> launched) {
+    const StepInvocation& step = *steps[s.index];
+    pid_t pid = -1;
+    long long start_time = 0;
+    UniqueFd pidfd;
+    if (launched.ok()) {
+      pid = launched->pid;
+      start_time = launched->start_time;
+      pidfd = std::move(launched->pidfd);
+    } else {
+      log::warn("{}; starting the supervisor directly", launched.error().message);
+      auto spawned = spawn_supervisor(options_.supervisor_path, s.dir, s.token);
+      if (!spawned.ok()) {
+        out[s.index] = spawned.take_error();
+        return;
+      }
+      pid = *spawned;
+      pidfd.reset(pidfd_open(pid));
+      if (!pidfd.valid()) {
+        out[s.index] = io_error("pidfd_open of the step supervisor");
+        return;
+      }
+      start_time = proc_start_time(pid);
+    }
+    StepInvocation tracked = step;
+    tracked.node_dir = s.dir;
+    track(tracked, std::move(pidfd), pid);
+    // Its start time makes the handle name this process even after its pid is reused.
+    out[s.index] = "host:" + std::to_string(pid) + ":" + std::to_string(start_time);
+  };
+  auto finish_oldest = [&] {
+    Sent s = std::move(waiting.front());
+    waiting.pop_front();
+    finish(s, launcher_.reply());
+  };
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const StepInvocation& step = *steps[i];
+    if (steps_.count(step.node_id)) {
+      out[i] = Error(ErrorCode::kConflict, "step " + step.node_id + " is already running");
+      continue;
+    }
+    std::string pod_spec;
+    StepSpec spec = make_spec(step, &pod_spec);
+    if (spec.argv.empty()) {
+      StepExit e;
+      e.node_id = step.node_id;
+      e.kind = StepExit::Kind::kStartFailed;
+      e.exit_code = 127;
+      e.message = "failed to start: no command, and the host has no entrypoint for image \"" + step.image + "\"";
+      ready_.push_back(std::move(e));
+      wake();
+      out[i] = std::string("host:none");
+      continue;
+    }
+    std::string dir = absolute_path(step.node_dir);
+    Status prepared = prepare_attempt(dir, spec, step.script, step.new_dir);
+    if (prepared.ok() && step.is_pod()) prepared = prepare_pod(dir + "/" + kPodDir, pod_spec);
+    if (!prepared.ok()) {
+      out[i] = prepared.error();
+      continue;
+    }
+    if (waiting.size() >= SupervisorLauncher::kMaxInFlight) finish_oldest();
+    Sent sent{i, std::move(dir), spec.token};
+    if (auto st = launcher_.request(sent.dir, sent.token); !st.ok()) {
+      // The launcher is gone, and with it the replies still owed: those are started directly.
+      while (!waiting.empty()) finish_oldest();
+      finish(sent, st.error());
+      continue;
+    }
+    waiting.push_back(std::move(sent));
   }
-  const std::string dir = absolute_path(step.node_dir);
-  TRY_STATUS(prepare_attempt(dir, spec, step.script));
-  if (step.is_pod()) TRY_STATUS(prepare_pod(dir + "/" + kPodDir, pod_spec));
-  pid_t pid = -1;
-  UniqueFd pidfd;
-  auto launched = launcher_.launch(dir, spec.token);
-  if (launched.ok()) {
-    pid = launched->first;
-    pidfd = std::move(launched->second);
-  } else {
-    log::warn("{}; starting the supervisor directly", launched.error().message);
-    pid = TRY(spawn_supervisor(options_.supervisor_path, dir, spec.token));
-    pidfd.reset(pidfd_open(pid));
-    if (!pidfd.valid()) return io_error("pidfd_open of the step supervisor");
-  }
-  StepInvocation tracked = step;
-  tracked.node_dir = dir;
-  track(tracked, std::move(pidfd), pid);
-  // Its start time makes the handle name this process even after its pid is reused.
-  return "host:" + std::to_string(pid) + ":" + std::to_string(proc_start_time(pid));
+  while (!waiting.empty()) finish_oldest();
+  return out;
 }
 
 void HostRunner::track(const StepInvocation& step, UniqueFd pidfd, pid_t pid) {

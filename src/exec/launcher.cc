@@ -61,15 +61,28 @@ Status SupervisorLauncher::start() {
   return ok_status();
 }
 
-Result<std::pair<pid_t, UniqueFd>> SupervisorLauncher::launch(const std::string& dir, const std::string& token) {
+Result<SupervisorLauncher::Launched> SupervisorLauncher::launch(const std::string& dir, const std::string& token) {
+  TRY_STATUS(request(dir, token));
+  return reply();
+}
+
+Status SupervisorLauncher::request(const std::string& dir, const std::string& token) {
   if (!sock_.valid()) TRY_STATUS(start());
+  std::string request = dir + "\n" + token;
+  if (::send(sock_.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+    std::string why = std::strerror(errno);
+    stop();
+    return Error(ErrorCode::kUnavailable, "supervisor launcher: send: " + why);
+  }
+  return ok_status();
+}
+
+Result<SupervisorLauncher::Launched> SupervisorLauncher::reply() {
   auto fail = [&](const std::string& why) -> Error {
     stop();
     return Error(ErrorCode::kUnavailable, "supervisor launcher: " + why);
   };
-  std::string request = dir + "\n" + token;
-  if (::send(sock_.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
-    return fail(std::string("send: ") + std::strerror(errno));
+  if (!sock_.valid()) return Error(ErrorCode::kUnavailable, "supervisor launcher: not running");
   char text[256];
   struct iovec iov = {text, sizeof text - 1};
   struct msghdr msg {};
@@ -82,23 +95,26 @@ Result<std::pair<pid_t, UniqueFd>> SupervisorLauncher::launch(const std::string&
   while ((n = ::recvmsg(sock_.get(), &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
   }
   if (n <= 0) return fail(n == 0 ? "it ended" : std::string("recv: ") + std::strerror(errno));
-  UniqueFd pidfd;
+  Launched out;
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
       int fd;
       std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      pidfd.reset(fd);
+      out.pidfd.reset(fd);
     }
   }
   std::string reply(text, static_cast<size_t>(n));
   if (reply.rfind("error: ", 0) == 0) {
     // The launcher works; this one request failed (a fork that could not be done).
-    return Error(ErrorCode::kUnavailable, "cannot start the step supervisor: " + reply.substr(7));
+    return Error(ErrorCode::kIo, "cannot start the step supervisor: " + reply.substr(7));
   }
   char* end = nullptr;
   long pid = std::strtol(reply.c_str(), &end, 10);
-  if (pid <= 0 || !end || *end != '\0' || !pidfd.valid()) return fail("malformed reply \"" + reply + "\"");
-  return std::make_pair(static_cast<pid_t>(pid), std::move(pidfd));
+  long long start_time = (end && *end == ' ') ? std::strtoll(end + 1, &end, 10) : 0;
+  if (pid <= 0 || !end || *end != '\0' || !out.pidfd.valid()) return fail("malformed reply \"" + reply + "\"");
+  out.pid = static_cast<pid_t>(pid);
+  out.start_time = start_time;
+  return out;
 }
 
 }  // namespace tether::exec

@@ -6,9 +6,12 @@
 // launcher, which lets the kernel reap them.
 //
 // Protocol, on a SOCK_SEQPACKET socket pair (the launcher's end is its fd 3): the runner
-// sends "NODE_DIR\nTOKEN"; the launcher answers with the supervisor's pid as text and its
-// pidfd attached, or with "error: WHY". The launcher ends when the runner closes its end,
-// so an engine that dies takes its launcher with it, never its supervisors.
+// sends "NODE_DIR\nTOKEN"; the launcher answers with "PID START_TIME" (the supervisor's pid
+// and its start time in /proc/PID/stat) and its pidfd attached, or with "error: WHY".
+// Replies come in the order of the requests, so the runner may send several before it reads
+// the first: the launcher then forks while the engine prepares the next step. The launcher
+// ends when the runner closes its end, so an engine that dies takes its launcher with it,
+// never its supervisors.
 #pragma once
 
 #include <sys/types.h>
@@ -28,9 +31,22 @@ class SupervisorLauncher {
   SupervisorLauncher(const SupervisorLauncher&) = delete;
   SupervisorLauncher& operator=(const SupervisorLauncher&) = delete;
 
-  // A supervisor for NODE_DIR running as attempt TOKEN: its pid and a pidfd for it. Errors
-  // mean the launcher is unusable (it is then dropped, and started again next time).
-  Result<std::pair<pid_t, UniqueFd>> launch(const std::string& dir, const std::string& token);
+  struct Launched {
+    pid_t pid = -1;
+    long long start_time = 0;  // as proc_start_time() gives it
+    UniqueFd pidfd;
+  };
+  // A supervisor for NODE_DIR running as attempt TOKEN. Errors of kUnavailable mean the
+  // launcher is unusable (it is then dropped, and started again next time); any other error
+  // is this one request's (a fork that could not be done).
+  Result<Launched> launch(const std::string& dir, const std::string& token);
+
+  // launch() in halves: request() may be called several times before the replies are read,
+  // one reply() per request, in order. At most kMaxInFlight requests may wait for a reply,
+  // well within the socket's buffer, so neither side can block on a full one.
+  static constexpr size_t kMaxInFlight = 32;
+  Status request(const std::string& dir, const std::string& token);
+  Result<Launched> reply();
 
   pid_t pid() const { return pid_; }
 

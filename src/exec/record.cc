@@ -95,10 +95,9 @@ bool read_whole_file(const std::string& path, std::string* out) {
   }
 }
 
-bool write_file_replace(const std::string& path, std::string_view content, int mode) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return false;
+namespace {
+
+bool write_all_and_close(int fd, std::string_view content) {
   size_t off = 0;
   while (off < content.size()) {
     ssize_t n = ::write(fd, content.data() + off, content.size() - off);
@@ -106,13 +105,26 @@ bool write_file_replace(const std::string& path, std::string_view content, int m
     if (n <= 0) {
       int saved = errno;
       ::close(fd);
-      ::unlink(tmp.c_str());
       errno = saved;
       return false;
     }
     off += static_cast<size_t>(n);
   }
-  if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+  return ::close(fd) == 0;
+}
+
+}  // namespace
+
+bool write_new_file(const std::string& path, std::string_view content, int mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  return fd >= 0 && write_all_and_close(fd, content);
+}
+
+bool write_file_replace(const std::string& path, std::string_view content, int mode) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return false;
+  if (!write_all_and_close(fd, content) || ::rename(tmp.c_str(), path.c_str()) != 0) {
     int saved = errno;
     ::unlink(tmp.c_str());
     errno = saved;

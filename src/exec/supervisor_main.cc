@@ -399,6 +399,9 @@ int run_launcher(int sock) {
   for (int sig : {SIGINT, SIGHUP, SIGQUIT}) ::signal(sig, SIG_IGN);
   sigset_t set = supervisor_signals();
   ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  // The C library reads the time zone database at its first time conversion; done here once,
+  // every supervisor forked from us has it already.
+  ::tzset();
   std::string buf(2 * 4096 + 64, '\0');
   for (;;) {
     ssize_t n = ::recv(sock, buf.data(), buf.size(), 0);
@@ -428,7 +431,9 @@ int run_launcher(int sock) {
       send_reply(sock, std::string("error: fork: ") + std::strerror(errno), -1);
       continue;
     }
-    send_reply(sock, std::to_string(pid), pidfd);
+    // Read here, not by the engine: this process has a core of its own to spare while the
+    // engine prepares the next step.
+    send_reply(sock, std::to_string(pid) + " " + std::to_string(proc_start_time(static_cast<pid_t>(pid))), pidfd);
     ::close(pidfd);
   }
 }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <unordered_set>
 
 namespace tether::expr {
 
@@ -120,14 +121,17 @@ class Parser {
         if (!err_) err_ = invalid(fmt::format("task result '{}' for task '{}' is invalid", n->result, n->task));
         return nullptr;
       }
-      if (n->result == "AnySucceeded" || n->result == "AllFailed") add(item_names, n->task);
+      if (n->result == "AnySucceeded" || n->result == "AllFailed") add(item_names, item_seen_, n->task);
     }
-    add(names, n->task);
+    add(names, seen_, n->task);
     return n;
   }
-  static void add(std::vector<std::string>& v, const std::string& s) {
-    if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+  // A set beside each list: `dependencies` of a task after a layer of hundreds become one
+  // long && chain, and a search of the list per name would make its parse quadratic.
+  static void add(std::vector<std::string>& v, std::unordered_set<std::string>& seen, const std::string& s) {
+    if (seen.insert(s).second) v.push_back(s);
   }
+  std::unordered_set<std::string> seen_, item_seen_;
 
   std::string_view s_;
   size_t i_ = 0;

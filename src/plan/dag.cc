@@ -45,6 +45,13 @@ struct DagShape {
   // retried run gets a new one), so a later walk starts looking after them: a task waiting
   // on a layer of a hundred would otherwise look at all the finished ones again every turn.
   mutable std::vector<size_t> settled;
+  // Per task, its node once it has one (nodes are never erased while a planner lives, and a
+  // std::map keeps their addresses), or known to have none: a task's node is only ever made
+  // by this DAG's own walk, which records it here (DagRun::refresh). A walk descends through
+  // every task still waiting, so a chain of a thousand would otherwise cost a thousand
+  // lookups per turn.
+  mutable std::vector<NodeStatus*> node_ptr;
+  mutable std::vector<char> node_known;
   std::map<std::string, size_t> index;  // by name
   std::vector<std::string> leaves;      // tasks no other task depends on, in declaration order
 };
@@ -125,6 +132,8 @@ std::shared_ptr<const DagShape> make_shape(const Json& tmpl, const std::string& 
   for (const auto& t : list)
     if (!depended.count(jstr(t, "name"))) shape->leaves.push_back(jstr(t, "name"));
   shape->settled.assign(shape->tasks.size(), 0);
+  shape->node_ptr.assign(shape->tasks.size(), nullptr);
+  shape->node_known.assign(shape->tasks.size(), 0);
   return shape;
 }
 
@@ -141,6 +150,9 @@ struct DagRun {
   const DagShape& shape;
   const Json& list;  // dag.tasks
   std::vector<char> visited = std::vector<char>(shape.tasks.size(), 0);
+  // A node of this DAG seen unfinished during the walk: if it still is when the walk ends,
+  // the DAG is Running, and assess() need not look through every node of the run to say so.
+  const NodeStatus* busy = nullptr;
 
   const DagShape::Task* info(const std::string& t) const {
     auto it = shape.index.find(t);
@@ -150,11 +162,27 @@ struct DagRun {
     auto it = shape.index.find(t);
     return it == shape.index.end() ? nullptr : &list[it->second];
   }
-  NodeStatus* node_at(size_t i) { return const_cast<NodeStatus*>(w.get(shape.tasks[i].node_id)); }
+  NodeStatus* node_at(size_t i) {
+    if (!shape.node_known[i]) refresh(i);
+    return shape.node_ptr[i];
+  }
+  // After anything that may have made task i's node.
+  void refresh(size_t i) {
+    shape.node_ptr[i] = const_cast<NodeStatus*>(w.get(shape.tasks[i].node_id));
+    shape.node_known[i] = 1;
+    note_busy(shape.node_ptr[i]);
+  }
+  void refresh(const std::string& t) {
+    auto it = shape.index.find(t);
+    if (it != shape.index.end()) refresh(it->second);
+  }
+  void note_busy(const NodeStatus* n) {
+    if (n && n->type != node_type::kTaskGroup && !fulfilled(*n)) busy = n;
+  }
   std::string task_node_name(const std::string& t) const { return name + "." + t; }
   NodeStatus* task_node(const std::string& t) {
-    const DagShape::Task* i = info(t);
-    return i ? const_cast<NodeStatus*>(w.get(i->node_id)) : w.node(task_node_name(t));
+    auto it = shape.index.find(t);
+    return it != shape.index.end() ? node_at(it->second) : w.node(task_node_name(t));
   }
 
   const std::vector<std::string>& dependencies(const std::string& t) const {
@@ -205,17 +233,19 @@ struct DagRun {
       w.add_child(group ? group->name : name, child);
       return;
     }
+    const std::string cid = w.id_of(child);
     for (const auto& d : deps) {
       NodeStatus* dn = task_node(d);
       if (!dn) continue;
       for (const auto& o : w.outbound_nodes(dn->id))
-        if (const NodeStatus* on = w.get(o)) w.add_child(on->name, child);
+        if (const NodeStatus* on = w.get(o)) w.add_child_id(const_cast<NodeStatus&>(*on), cid);
     }
   }
 
   void error_node(const std::string& t, const std::string& node_name, const std::string& msg) {
     if (!w.node(node_name))
       w.init_node(node_name, node_type::kSkipped, *task(t), ctx.scope, boundary, phase::kError, msg);
+    refresh(t);
     connect(t, node_name, nullptr);
   }
 
@@ -260,6 +290,7 @@ struct DagRun {
     const DagShape::Task& ti = shape.tasks[i];
     const std::string& t = ti.name;
     NodeStatus* n = node_at(i);
+    note_busy(n);
     if (ti.has_hooks && n && (phase_fulfilled(n->phase) || n->phase == phase::kRunning)) {
       Scope s = scope_for(t);
       s.vars["tasks." + t + ".status"] = n->phase;
@@ -283,6 +314,7 @@ struct DagRun {
       return false;
     }
     run(t, n && n->type == node_type::kTaskGroup ? n : nullptr);
+    refresh(i);
     return false;
   }
 
@@ -327,10 +359,12 @@ struct DagRun {
       std::string node_name = task_node_name(t);
       w.init_node(node_name, node_type::kSkipped, list[i], ctx.scope, boundary, phase::kOmitted,
                   "omitted: depends condition not met");
+      refresh(i);
       connect(t, node_name, nullptr);
       return;
     }
     run(t, nullptr);
+    refresh(i);
   }
 
   // A task whose dependencies allow it: its node (or its loop's), and its template's turn.
@@ -444,6 +478,8 @@ struct DagRun {
   std::string assess(const std::vector<std::string>& targets) {
     // Every node of the DAG is reachable from its children, so one that has not finished
     // means the walk below would stop at it: skip the walk, which costs a visit per edge.
+    if (busy && busy->boundary_id == boundary && busy->type != node_type::kTaskGroup && !fulfilled(*busy))
+      return phase::kRunning;
     for (const auto& [id, c] : w.nodes())
       if (c.boundary_id == boundary && c.type != node_type::kTaskGroup && !fulfilled(c))
         return phase::kRunning;

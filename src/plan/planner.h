@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -96,8 +97,12 @@ class NodeMap {
     return it == index_.end() ? map_.end() : const_iterator(it->second);
   }
   size_t count(const std::string& id) const { return index_.count(id); }
-  NodeStatus& at(const std::string& id) { return map_.at(id); }
-  const NodeStatus& at(const std::string& id) const { return map_.at(id); }
+  NodeStatus& at(const std::string& id) {
+    auto it = index_.find(id);
+    if (it == index_.end()) throw std::out_of_range("no node " + id);
+    return it->second->second;
+  }
+  const NodeStatus& at(const std::string& id) const { return const_cast<NodeMap*>(this)->at(id); }
   NodeStatus& operator[](const std::string& id) {
     auto it = index_.find(id);
     if (it != index_.end()) return it->second->second;

@@ -424,12 +424,18 @@ NodeStatus* Planner::Walk::mark(const std::string& name, const std::string& ph, 
 }
 
 void Planner::Walk::add_child(const std::string& parent, const std::string& child) {
-  NodeStatus* p = node(parent);
-  if (!p) return;
-  std::string cid = id_of(child);
-  if (std::find(p->children.begin(), p->children.end(), cid) != p->children.end()) return;
-  p->children.push_back(cid);
-  touch(*p);
+  if (NodeStatus* p = node(parent)) add_child_id(*p, id_of(child));
+}
+
+void Planner::Walk::add_child_id(NodeStatus& parent, const std::string& child_id) {
+  // IDs of one run share their prefix and differ in their last characters: compared from the
+  // end, a node with a hundred children is checked in a hundred short comparisons.
+  auto same = [&](const std::string& c) {
+    return c.size() == child_id.size() && std::equal(c.rbegin(), c.rend(), child_id.rbegin());
+  };
+  if (std::any_of(parent.children.begin(), parent.children.end(), same)) return;
+  parent.children.push_back(child_id);
+  touch(parent);
 }
 
 std::vector<std::string> Planner::Walk::outbound_nodes(const std::string& id) const {

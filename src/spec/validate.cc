@@ -9,6 +9,7 @@
 #include <cctype>
 #include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "base/strings.h"
 #include "expr/depends.h"
@@ -851,8 +852,9 @@ Status Validator::validate_dag(const Template& t, const Json& raw, const Base& b
         return fail(task.pos, fmt::format("templates.{}.tasks.{} {}", name, task.name, parsed.error().message));
       deps = parsed->task_names();
     } else {
+      std::unordered_set<std::string> seen;
       for (const auto& d : task.dependencies)
-        if (std::find(deps.begin(), deps.end(), d) == deps.end()) deps.push_back(d);
+        if (seen.insert(d).second) deps.push_back(d);
     }
   }
   TRY_STATUS(prefixed(sort_tasks(dag, info), fmt::format("templates.{} sorting failed:", name)));

@@ -196,6 +196,21 @@ Result<std::optional<RunRecord>> SqliteStore::find_run(const std::string& ns, co
   return std::optional<RunRecord>(std::move(runs.front()));
 }
 
+Result<std::optional<std::string>> SqliteStore::run_phase(const std::string& ns, const std::string& name_or_uid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string where = name_or_uid == "@latest" ? "1" : "(name = ?1 OR uid = ?1)";
+  std::vector<std::string> args;
+  if (name_or_uid != "@latest") args.push_back(name_or_uid);
+  if (!ns.empty()) {
+    args.push_back(ns);
+    where += " AND namespace = ?" + std::to_string(args.size());
+  }
+  auto st = TRY(db_->prepare("SELECT phase FROM runs WHERE " + where + kNewestFirst + " LIMIT 1"));
+  for (size_t i = 0; i < args.size(); ++i) st->bind(static_cast<int>(i + 1), args[i]);
+  if (!TRY(st->step("cannot read a run's phase"))) return std::optional<std::string>();
+  return std::optional<std::string>(st->text(0));
+}
+
 Result<std::vector<RunRecord>> SqliteStore::list_runs(const engine::RunFilter& f) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string where = "1";

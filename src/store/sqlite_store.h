@@ -38,6 +38,7 @@ class SqliteStore final : public engine::Store {
   Status commit(const engine::Batch& batch) override;
   Result<std::optional<engine::RunRecord>> find_run(const std::string& namespace_,
                                                     const std::string& name_or_uid) override;
+  Result<std::optional<std::string>> run_phase(const std::string& namespace_, const std::string& name_or_uid) override;
   Result<std::vector<engine::RunRecord>> list_runs(const engine::RunFilter& filter) override;
   Result<std::vector<engine::NodeRecord>> nodes(const std::string& run_uid) override;
   Result<std::vector<engine::EventRecord>> events(const std::string& run_uid) override;
