@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev libgmock-dev
+  libyaml-cpp-dev libyaml-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3 libssl-dev libpq-dev postgresql postgresql-client libcurl4-openssl-dev
   libarchive-dev zlib1g-dev python3 python3-yaml busybox-static make git procps util-linux
 )

@@ -62,6 +62,11 @@ int submit_all(const Home& home, const SubmitArgs& a, std::vector<Json> workflow
     if (!reply.ok()) return fmt::print(stderr, "Failed to submit workflow: {}\n", reply.error().message), 1;
     std::string name = (*reply)["name"].get<std::string>();
     names.push_back(name);
+    if (a.output == "name") {
+      // All it prints: the stored run, read whole, would cost a large DAG's submit dearly.
+      fmt::print("{}\n", name);
+      continue;
+    }
     auto store = open_reader(home);
     if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
     auto created = load_workflow(**store, a.namespace_, name);

@@ -37,14 +37,14 @@ bool workflow_completed(const Json& wf) {
   return p == "Succeeded" || p == "Failed" || p == "Error";
 }
 
-Result<Json> await_workflow(engine::Store& store, const std::string& namespace_, const std::string& name) {
+Result<std::string> await_completion(engine::Store& store, const std::string& namespace_, const std::string& name) {
   // Only the run's phase until it completes: a run of a thousand steps would otherwise be
   // read and parsed whole at every look, taking CPU from the engine that runs it.
   for (;;) {
     auto phase = TRY(store.run_phase(namespace_, name));
     if (!phase) return not_found("workflows.argoproj.io \"" + name + "\" not found");
     const std::string& p = *phase;
-    if (p == "Succeeded" || p == "Failed" || p == "Error") return load_workflow(store, namespace_, name);
+    if (p == "Succeeded" || p == "Failed" || p == "Error") return p;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }

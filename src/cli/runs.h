@@ -20,8 +20,8 @@ Result<Json> load_workflow(engine::Store& store, const std::string& namespace_, 
 
 bool workflow_completed(const Json& wf);  // phase Succeeded, Failed or Error
 
-// Waits until the run completes, then returns it.
-Result<Json> await_workflow(engine::Store& store, const std::string& namespace_, const std::string& name);
+// Waits until the run completes, then returns its phase.
+Result<std::string> await_completion(engine::Store& store, const std::string& namespace_, const std::string& name);
 
 // Calls on_change with the workflow each time it changes, until it completes (returns it).
 // The CLI reads the store; the engine pushes nothing, so this polls at a gentle interval.

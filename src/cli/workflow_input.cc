@@ -230,18 +230,15 @@ int wait_for_runs(const Home& home, const std::string& namespace_, const std::ve
   if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
   int rc = 0;
   for (const auto& name : names) {
-    auto wf = await_workflow(**store, namespace_, name);
-    if (!wf.ok()) {
-      fmt::print(stderr, "{}\n", wf.error().str());
+    auto phase = await_completion(**store, namespace_, name);
+    auto run = phase.ok() && !quiet ? (*store)->find_run(namespace_, name) : Result<std::optional<engine::RunRecord>>(std::nullopt);
+    if (!phase.ok() || !run.ok()) {
+      fmt::print(stderr, "{}\n", (phase.ok() ? run.error() : phase.error()).str());
       rc = 1;
       continue;
     }
-    std::string phase = run_phase(*wf);
-    if (!quiet) {
-      std::string finished = (*wf)["status"].value("finishedAt", std::string());
-      fmt::print("{} {} at {}\n", (*wf)["metadata"]["name"].get<std::string>(), phase, finished);
-    }
-    if (phase != "Succeeded") rc = 1;
+    if (!quiet && *run) fmt::print("{} {} at {}\n", (*run)->name, (*run)->phase, (*run)->finished_at);
+    if (*phase != "Succeeded") rc = 1;
   }
   return rc;
 }

@@ -1,15 +1,12 @@
 #include "spec/node.h"
 
 #include <fmt/core.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/parser.h>
+#include <yaml.h>
 
 #include <charconv>
 #include <cmath>
 #include <map>
 #include <set>
-#include <sstream>
 
 namespace tether::spec {
 
@@ -135,107 +132,66 @@ Json Node::scalar_value() const {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The tree builder: yaml-cpp events in, Nodes out.
+// The tree builder: libyaml events in, Nodes out.
 
 namespace {
 
-// Thrown inside the event handler (yaml-cpp calls us from its own stack) and caught in
-// parse_yaml; it never leaves this file.
+// Thrown while building and caught in parse_yaml; it never leaves this file.
 struct BuildError {
   Error error;
 };
 
-class TreeBuilder : public YAML::EventHandler {
+// Builds Nodes from libyaml's events (libyaml is the C parser go-yaml was ported from, so
+// what it accepts and its messages are Argo's).
+class TreeBuilder {
  public:
   TreeBuilder(const std::string& path, const ParseOptions& limits) : path_(path), limits_(limits) {}
 
   std::vector<Node> documents;
 
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    // yaml-cpp can report endless documents at one spot of some malformed flow
-    // collections instead of failing; a document must start past the previous one.
-    if (documents_started_++ > 0 && mark.pos <= last_document_pos_)
-      fail(mark, "yaml: did not find expected node content");
-    last_document_pos_ = mark.pos;
+  void document_start() {
     anchors_.clear();
     node_count_ = 0;
   }
-  void OnDocumentEnd() override {}
 
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    Node n;
-    n.pos = pos(mark);
-    add(std::move(n), anchor);
-  }
-
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+  void alias(const yaml_mark_t& mark, const std::string& anchor) {
     auto it = anchors_.find(anchor);
-    if (it == anchors_.end()) fail(mark, "unknown anchor");
+    if (it == anchors_.end()) fail(mark, "yaml: unknown anchor '" + anchor + "' referenced");
     count(it->second.size);
     Node copy = it->second.node;
     // An alias used as a merge source must stay recognisable as one; position of use
     // does not matter for values copied from the anchor.
-    add(std::move(copy), 0);
+    add(std::move(copy), {});
   }
 
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
+  void scalar(const yaml_mark_t& mark, const char* tag, const std::string& anchor, std::string value, bool plain) {
     Node n;
-    n.kind = Node::Kind::kScalar;
     n.pos = pos(mark);
-    n.scalar = value;
-    n.plain = tag == "?";
-    if (tag != "?" && tag != "!") n.tag = tag;
+    std::string_view t = tag ? tag : "";
+    bool untagged = t.empty() || t == "!";
+    // A plain null (`key:`, `~`, `null`) is a null node, as go-yaml's decoder makes it:
+    // "absent or null" checks treat both alike.
+    if (plain && untagged &&
+        (value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL")) {
+      add(std::move(n), anchor);
+      return;
+    }
+    n.kind = Node::Kind::kScalar;
+    n.scalar = std::move(value);
+    n.plain = plain && untagged;
+    if (!untagged) n.tag = std::string(t);
     add(std::move(n), anchor);
   }
 
-  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(mark, Node::Kind::kSequence, tag, anchor);
-  }
-  void OnSequenceEnd() override { close(); }
-
-  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    open(mark, Node::Kind::kMap, tag, anchor);
-  }
-  void OnMapEnd() override { close(); }
-
- private:
-  struct Open {
-    Node node;
-    YAML::anchor_t anchor = 0;
-    size_t first_count = 0;  // node_count_ when this collection started
-    // Maps: the key waiting for its value, the merge sources, and explicit keys seen.
-    std::optional<Node> pending_key;
-    std::vector<Node> merges;
-    std::map<std::string, SourcePos> seen;
-  };
-  struct Anchored {
-    Node node;
-    size_t size = 1;
-  };
-
-  SourcePos pos(const YAML::Mark& m) const { return SourcePos{path_, m.line + 1, m.column + 1}; }
-
-  [[noreturn]] void fail(const YAML::Mark& m, std::string msg) { throw BuildError{invalid(std::move(msg), pos(m))}; }
-  [[noreturn]] void fail(const SourcePos& p, std::string msg) { throw BuildError{invalid(std::move(msg), p)}; }
-
-  void count(size_t n) {
-    node_count_ += n;
-    if (node_count_ > limits_.max_nodes)
-      throw BuildError{invalid(fmt::format("document too large: more than {} values (alias expansion?)", limits_.max_nodes),
-                               SourcePos{path_, 0, 0})};
-  }
-
-  void open(const YAML::Mark& mark, Node::Kind kind, const std::string& tag, YAML::anchor_t anchor) {
+  void open(const yaml_mark_t& mark, Node::Kind kind, const char* tag, const std::string& anchor) {
     if (static_cast<int>(stack_.size()) >= limits_.max_depth)
       fail(mark, fmt::format("document nested deeper than {} levels", limits_.max_depth));
     count(1);
     Open o;
     o.node.kind = kind;
     o.node.pos = pos(mark);
-    if (tag != "?" && tag != "!") o.node.tag = tag;
+    std::string_view t = tag ? tag : "";
+    if (!t.empty() && t != "!") o.node.tag = std::string(t);
     o.anchor = anchor;
     o.first_count = node_count_;
     stack_.push_back(std::move(o));
@@ -249,13 +205,42 @@ class TreeBuilder : public YAML::EventHandler {
     add_counted(std::move(o.node), o.anchor, size);
   }
 
-  void add(Node n, YAML::anchor_t anchor) {
+ private:
+  struct Open {
+    Node node;
+    std::string anchor;
+    size_t first_count = 0;  // node_count_ when this collection started
+    // Maps: the key waiting for its value, the merge sources, and explicit keys seen.
+    std::optional<Node> pending_key;
+    std::vector<Node> merges;
+    std::map<std::string, SourcePos> seen;
+  };
+  struct Anchored {
+    Node node;
+    size_t size = 1;
+  };
+
+  SourcePos pos(const yaml_mark_t& m) const {
+    return SourcePos{path_, static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1};
+  }
+
+  [[noreturn]] void fail(const yaml_mark_t& m, std::string msg) { throw BuildError{invalid(std::move(msg), pos(m))}; }
+  [[noreturn]] void fail(const SourcePos& p, std::string msg) { throw BuildError{invalid(std::move(msg), p)}; }
+
+  void count(size_t n) {
+    node_count_ += n;
+    if (node_count_ > limits_.max_nodes)
+      throw BuildError{invalid(fmt::format("document too large: more than {} values (alias expansion?)", limits_.max_nodes),
+                               SourcePos{path_, 0, 0})};
+  }
+
+  void add(Node n, const std::string& anchor) {
     if (n.kind == Node::Kind::kScalar || n.kind == Node::Kind::kNull) count(1);
     add_counted(std::move(n), anchor, 1);
   }
 
-  void add_counted(Node n, YAML::anchor_t anchor, size_t size) {
-    if (anchor != 0) anchors_[anchor] = Anchored{n, size};
+  void add_counted(Node n, const std::string& anchor, size_t size) {
+    if (!anchor.empty()) anchors_[anchor] = Anchored{n, size};
     if (stack_.empty()) {
       documents.push_back(std::move(n));
       return;
@@ -330,18 +315,16 @@ class TreeBuilder : public YAML::EventHandler {
   const std::string& path_;
   const ParseOptions& limits_;
   std::vector<Open> stack_;
-  std::map<YAML::anchor_t, Anchored> anchors_;
+  std::map<std::string, Anchored> anchors_;
   size_t node_count_ = 0;
-  size_t documents_started_ = 0;
-  int last_document_pos_ = -1;
 };
 
 }  // namespace
 
 namespace {
 
-// go-yaml refuses text that is not UTF-8 or holds control characters, and yaml-cpp can loop
-// on some invalid sequences, so the text is checked before yaml-cpp sees it.
+// go-yaml refuses text that is not UTF-8 or holds control characters: checked first, with
+// go-yaml's messages.
 Status check_text(std::string_view text, const std::string& path) {
   int line = 1, col = 1;
   for (size_t i = 0; i < text.size();) {
@@ -372,19 +355,58 @@ Result<std::vector<Node>> parse_yaml(std::string_view text, const std::string& p
   // A UTF-8 byte order mark is allowed at the start, as go-yaml allows it.
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   TRY_STATUS(check_text(text, path));
-  std::istringstream in{std::string(text)};
   TreeBuilder builder(path, limits);
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) return Error(ErrorCode::kInternal, "yaml: cannot initialise the parser");
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+  auto text_of = [](const yaml_char_t* p) { return p ? std::string(reinterpret_cast<const char*>(p)) : std::string(); };
+  auto tag_of = [](const yaml_char_t* p) { return reinterpret_cast<const char*>(p); };
+  std::optional<Error> failed;
   try {
-    YAML::Parser parser(in);
-    while (parser.HandleNextDocument(builder)) {
+    for (bool done = false; !done;) {
+      yaml_event_t event;
+      if (!yaml_parser_parse(&parser, &event)) {
+        std::string problem = parser.problem ? parser.problem : "cannot parse";
+        const yaml_mark_t& m = parser.problem_mark;
+        failed = invalid("yaml: " + problem, SourcePos{path, static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1});
+        break;
+      }
+      // Freed by the guard even when the builder throws.
+      struct Guard {
+        yaml_event_t* e;
+        ~Guard() { yaml_event_delete(e); }
+      } guard{&event};
+      const yaml_mark_t& mark = event.start_mark;
+      switch (event.type) {
+        case YAML_STREAM_END_EVENT: done = true; break;
+        case YAML_DOCUMENT_START_EVENT: builder.document_start(); break;
+        case YAML_ALIAS_EVENT: builder.alias(mark, text_of(event.data.alias.anchor)); break;
+        case YAML_SCALAR_EVENT:
+          builder.scalar(mark, tag_of(event.data.scalar.tag), text_of(event.data.scalar.anchor),
+                         std::string(reinterpret_cast<const char*>(event.data.scalar.value), event.data.scalar.length),
+                         event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
+          break;
+        case YAML_SEQUENCE_START_EVENT:
+          builder.open(mark, Node::Kind::kSequence, tag_of(event.data.sequence_start.tag),
+                       text_of(event.data.sequence_start.anchor));
+          break;
+        case YAML_MAPPING_START_EVENT:
+          builder.open(mark, Node::Kind::kMap, tag_of(event.data.mapping_start.tag),
+                       text_of(event.data.mapping_start.anchor));
+          break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT: builder.close(); break;
+        default: break;
+      }
     }
   } catch (const BuildError& e) {
-    return e.error;
-  } catch (const YAML::Exception& e) {
-    return invalid(fmt::format("yaml: {}", e.msg), SourcePos{path, e.mark.line + 1, e.mark.column + 1});
+    failed = e.error;
   } catch (const std::exception& e) {
-    return invalid(fmt::format("yaml: {}", e.what()), SourcePos{path, 0, 0});
+    failed = invalid(fmt::format("yaml: {}", e.what()), SourcePos{path, 0, 0});
   }
+  yaml_parser_delete(&parser);
+  if (failed) return *failed;
   std::vector<Node> docs;
   for (auto& d : builder.documents)
     if (!d.is_null()) docs.push_back(std::move(d));

@@ -1,8 +1,9 @@
 // A YAML/JSON document tree that remembers where every value came from.
 //
-// yaml-cpp's own Node API drops duplicate keys silently, ignores `<<` merge keys and loses
-// the difference between `1` and "1", so tether builds this tree from yaml-cpp's event
-// parser instead. Scalars keep their text and whether they were quoted; their type is
+// Built from libyaml's event parser (go-yaml, which Argo uses, is a port of libyaml, so the
+// two accept the same text and fail with the same messages), keeping what a generic tree
+// would lose: duplicate keys are caught, `<<` merge keys applied, and scalars keep their
+// text and whether they were quoted (`1` is not "1"). Their type is
 // resolved as Kubernetes resolves it (YAML 1.1 via go-yaml v2: yes/no/on/off are booleans,
 // 0x1F and 0777 are integers).
 #pragma once
