@@ -122,7 +122,8 @@ std::unique_ptr<Engine::ActiveRun> Engine::make_active(RunRecord record, plan::R
 }
 
 void Engine::apply(Submit& c) {
-  Json wf = c.workflow;
+  // Moved, not copied, here and below: a DAG of a thousand tasks is a large document.
+  Json wf = std::move(c.workflow);
   if (!wf.is_object()) wf = Json::object();
   Json& meta = wf["metadata"];
   if (!meta.is_object()) meta = Json::object();
@@ -179,8 +180,13 @@ void Engine::apply(Submit& c) {
   meta["uid"] = rec.uid;
   meta["creationTimestamp"] = rec.created_at;
   if (!c.entrypoint_override.empty()) wf["spec"]["entrypoint"] = c.entrypoint_override;
-  rec.workflow = wf;
-  RunRecord reply_rec = rec;
+  rec.workflow = std::move(wf);
+  RunRecord reply_rec;  // what a reply reads: the run's identity, not its document
+  reply_rec.uid = rec.uid;
+  reply_rec.name = rec.name;
+  reply_rec.namespace_ = rec.namespace_;
+  reply_rec.phase = rec.phase;
+  reply_rec.created_at = rec.created_at;
   auto run = make_active(std::move(rec), std::move(state));
   run->state.run_changed = true;
   runs_[reply_rec.uid] = std::move(run);

@@ -107,14 +107,18 @@ std::string new_token() {
 // earlier attempt is running; one spawned earlier that has not locked yet will find the new
 // spec (another token) before `abandoned` goes away, and refuse. A node runs again in the same
 // directory when a run is retried.
-Status prepare_attempt(const std::string& dir, const StepSpec& spec, const std::optional<std::string>& script,
+//
+// In a directory the engine has just made there is no earlier attempt, and the spec (the
+// step's environment, Secret values included) need not touch the disk: the launcher hands it
+// to the supervisor it forks (spec_text stays empty here). It is written only when it is too
+// large for one message, or for a supervisor started without the launcher.
+Status prepare_attempt(const std::string& dir, const std::string& spec_text, const std::optional<std::string>& script,
                        bool new_dir) {
   if (new_dir) {
-    // Nothing of an earlier attempt to wait for or clear; no supervisor reads the spec before
-    // the launch that follows, so it needs no write-then-rename either.
     if (script && !write_file_replace(dir + "/" + node_file::kScript, *script, 0755))
       return io_error("cannot write " + dir + "/" + node_file::kScript);
-    if (!write_new_file(dir + "/" + node_file::kSpec, encode_spec(spec), 0600))
+    // Nothing reads it before the launch that follows: no write-then-rename needed.
+    if (!spec_text.empty() && !write_new_file(dir + "/" + node_file::kSpec, spec_text, 0600))
       return io_error("cannot write " + dir + "/" + node_file::kSpec);
     return ok_status();
   }
@@ -124,9 +128,8 @@ Status prepare_attempt(const std::string& dir, const StepSpec& spec, const std::
     return Error(ErrorCode::kConflict, "a supervisor of an earlier attempt still runs in " + dir);
   if (script && !write_file_replace(dir + "/" + node_file::kScript, *script, 0755))
     return io_error("cannot write " + dir + "/" + node_file::kScript);
-  // The environment in it may hold Secret values: readable by us alone, and gone once the
-  // supervisor has taken it.
-  if (!write_file_replace(dir + "/" + node_file::kSpec, encode_spec(spec), 0600))
+  // Readable by us alone, and emptied once the supervisor has taken it.
+  if (!write_file_replace(dir + "/" + node_file::kSpec, spec_text, 0600))
     return io_error("cannot write " + dir + "/" + node_file::kSpec);
   for (const char* name : {node_file::kExit, node_file::kStarted, node_file::kDeadline, node_file::kAbandoned,
                            node_file::kStdout})
@@ -342,6 +345,7 @@ std::vector<Result<std::string>> HostRunner::start_all(const std::vector<const S
   struct Sent {
     size_t index;
     std::string dir, token;
+    std::string inline_spec;  // handed over by the launcher; empty: it is in node_dir/spec
   };
   std::deque<Sent> waiting;
   auto finish = [&](const Sent& s, Result<SupervisorLauncher::Launched> launched) {
@@ -355,6 +359,12 @@ std::vector<Result<std::string>> HostRunner::start_all(const std::vector<const S
       pidfd = std::move(launched->pidfd);
     } else {
       log::warn("{}; starting the supervisor directly", launched.error().message);
+      // An exec'ed supervisor reads its spec from the node directory.
+      if (!s.inline_spec.empty() &&
+          !write_file_replace(s.dir + "/" + node_file::kSpec, s.inline_spec, 0600)) {
+        out[s.index] = io_error("cannot write " + s.dir + "/" + node_file::kSpec);
+        return;
+      }
       auto spawned = spawn_supervisor(options_.supervisor_path, s.dir, s.token);
       if (!spawned.ok()) {
         out[s.index] = spawned.take_error();
@@ -399,15 +409,17 @@ std::vector<Result<std::string>> HostRunner::start_all(const std::vector<const S
       continue;
     }
     std::string dir = absolute_path(step.node_dir);
-    Status prepared = prepare_attempt(dir, spec, step.script, step.new_dir);
+    std::string spec_text = encode_spec(spec);
+    bool inline_spec = step.new_dir && spec_text.size() <= SupervisorLauncher::kMaxInlineSpec;
+    Status prepared = prepare_attempt(dir, inline_spec ? std::string() : spec_text, step.script, step.new_dir);
     if (prepared.ok() && step.is_pod()) prepared = prepare_pod(dir + "/" + kPodDir, pod_spec);
     if (!prepared.ok()) {
       out[i] = prepared.error();
       continue;
     }
     if (waiting.size() >= SupervisorLauncher::kMaxInFlight) finish_oldest();
-    Sent sent{i, std::move(dir), spec.token};
-    if (auto st = launcher_.request(sent.dir, sent.token); !st.ok()) {
+    Sent sent{i, std::move(dir), spec.token, inline_spec ? std::move(spec_text) : std::string()};
+    if (auto st = launcher_.request(sent.dir, sent.token, sent.inline_spec); !st.ok()) {
       // The launcher is gone, and with it the replies still owed: those are started directly.
       while (!waiting.empty()) finish_oldest();
       finish(sent, st.error());

@@ -22,6 +22,7 @@
 
 #include "base/json.h"
 #include "base/strings.h"
+#include "exec/launcher.h"
 #include "exec/layout.h"
 
 extern char** environ;
@@ -571,6 +572,39 @@ TEST_F(HostRunnerTest, AttachToANodeWhoseSupervisorNeverRanReportsNotStartedAndB
   EXPECT_FALSE(exists(marker));
   EXPECT_FALSE(exists(s.node_dir + "/started"));
   EXPECT_FALSE(exists(s.node_dir + "/exit"));
+}
+
+// In a node directory made for this start the launcher hands the spec, environment and all,
+// to the supervisor: nothing of it is written to disk.
+TEST_F(HostRunnerTest, AStepInANewDirectoryGetsItsSpecWithoutAFile) {
+  StepInvocation s = step("inline", {"sh", "-c", "echo \"$SECRET\""});
+  s.env.push_back({"SECRET", "handed-over-not-written"});
+  s.new_dir = true;
+  HostRunner r(options());
+  StepExit e = run_one(r, s);
+  EXPECT_EQ(e.kind, StepExit::Kind::kExited) << e.message;
+  EXPECT_EQ(slurp(e.stdout_path), "handed-over-not-written\n");
+  EXPECT_FALSE(exists(s.node_dir + "/spec"));
+}
+
+// An engine launched a supervisor, handing it the spec, and died before the supervisor took
+// the lock; the next engine started the node afresh, with its spec on disk. The late
+// supervisor finds a spec that is not its own and must not run its step.
+TEST_F(HostRunnerTest, ASupervisorHandedAnEarlierAttemptsSpecRefuses) {
+  std::string marker = root_ + "/ran-late";
+  StepInvocation s = step("late", {"true"});
+  std::ofstream(s.node_dir + "/spec") << encode_spec(StepSpec{"", {"true"}, {"PATH=/bin:/usr/bin"}, "", {}, {}, {}, false, true, "current"});
+  SupervisorLauncher launcher(options().supervisor_path);
+  ASSERT_TRUE(launcher.request(s.node_dir, "earlier",
+                               encode_spec(StepSpec{"", {"touch", marker}, {"PATH=/bin:/usr/bin"}, "", {}, {}, {}, false, true, "earlier"}))
+                  .ok());
+  auto launched = launcher.reply();
+  ASSERT_TRUE(launched.ok()) << launched.error().str();
+  EXPECT_GT(launched->start_time, 0);
+  wait_until_gone(launched->pid);
+  EXPECT_FALSE(exists(marker));
+  EXPECT_FALSE(exists(s.node_dir + "/exit"));
+  EXPECT_FALSE(exists(s.node_dir + "/stdout"));
 }
 
 TEST_F(HostRunnerTest, ARetryInTheSameNodeDirectoryStartsAfresh) {

@@ -66,9 +66,10 @@ Result<SupervisorLauncher::Launched> SupervisorLauncher::launch(const std::strin
   return reply();
 }
 
-Status SupervisorLauncher::request(const std::string& dir, const std::string& token) {
+Status SupervisorLauncher::request(const std::string& dir, const std::string& token, const std::string& inline_spec) {
   if (!sock_.valid()) TRY_STATUS(start());
   std::string request = dir + "\n" + token;
+  if (!inline_spec.empty()) request += "\n" + inline_spec;
   if (::send(sock_.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
     std::string why = std::strerror(errno);
     stop();

@@ -6,7 +6,8 @@
 // launcher, which lets the kernel reap them.
 //
 // Protocol, on a SOCK_SEQPACKET socket pair (the launcher's end is its fd 3): the runner
-// sends "NODE_DIR\nTOKEN"; the launcher answers with "PID START_TIME" (the supervisor's pid
+// sends "NODE_DIR\nTOKEN", or "NODE_DIR\nTOKEN\nSPEC" to hand the supervisor its spec
+// directly instead of through NODE_DIR/spec; the launcher answers with "PID START_TIME" (the supervisor's pid
 // and its start time in /proc/PID/stat) and its pidfd attached, or with "error: WHY".
 // Replies come in the order of the requests, so the runner may send several before it reads
 // the first: the launcher then forks while the engine prepares the next step. The launcher
@@ -45,7 +46,10 @@ class SupervisorLauncher {
   // one reply() per request, in order. At most kMaxInFlight requests may wait for a reply,
   // well within the socket's buffer, so neither side can block on a full one.
   static constexpr size_t kMaxInFlight = 32;
-  Status request(const std::string& dir, const std::string& token);
+  // A larger spec goes through the node directory: 32 of these stay well within the socket's
+  // buffer, and so the launcher never blocks on a reply.
+  static constexpr size_t kMaxInlineSpec = 64 * 1024;
+  Status request(const std::string& dir, const std::string& token, const std::string& inline_spec = {});
   Result<Launched> reply();
 
   pid_t pid() const { return pid_; }

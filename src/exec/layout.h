@@ -4,7 +4,8 @@
 //
 // node_dir/
 //   lock         flock'ed by the supervisor for its whole life
-//   spec         what to run (written by the runner before the supervisor starts)
+//   spec         what to run, when the launcher did not hand it over (written by the runner
+//                before the supervisor starts; emptied by the supervisor)
 //   started      supervisor and step pids with their kernel start times
 //   exit         exit status; its presence means the step ended
 //   abandoned    written by attach() when no supervisor ever ran: one that starts later refuses

@@ -70,7 +70,9 @@ int step_child_main(void* arg) {
 
 class Supervisor {
  public:
-  Supervisor(std::string node_dir, std::string token) : dir_(std::move(node_dir)), token_(std::move(token)) {
+  // inline_spec: the spec as the launcher handed it over; empty: read node_dir/spec.
+  Supervisor(std::string node_dir, std::string token, std::string inline_spec = {})
+      : dir_(std::move(node_dir)), token_(std::move(token)), inline_spec_(std::move(inline_spec)) {
     g_log_dir = dir_;
   }
 
@@ -83,10 +85,23 @@ class Supervisor {
       complain("the node was abandoned by the engine; not starting the step");
       return 0;
     }
+    // A supervisor of this same attempt got here first (one forked by a launcher that died
+    // before it could say so, and one started directly in its place): it ran the step.
+    if (::access(path(node_file::kStdout).c_str(), F_OK) == 0) {
+      complain("another supervisor of this attempt started the step; not starting it again");
+      return 0;
+    }
     started_us_ = now_us();
     std::string spec_text, why;
-    if (!read_whole_file(path(node_file::kSpec), &spec_text))
-      return record_start_failure("cannot read the step spec: " + std::string(std::strerror(errno)));
+    // node_dir/spec, when there is one, is the current attempt's: a spec handed over with
+    // another token is an earlier attempt's, which the engine has since replaced.
+    bool from_file = read_whole_file(path(node_file::kSpec), &spec_text);
+    if (!from_file) {
+      if (errno != ENOENT || inline_spec_.empty())
+        return errno == ENOENT ? (complain("there is no step spec for this attempt; not starting the step"), 0)
+                               : record_start_failure("cannot read the step spec: " + std::string(std::strerror(errno)));
+      spec_text = std::move(inline_spec_);
+    }
     if (spec_text.empty()) {
       // The supervisor of a later attempt took it (and emptied it) first.
       complain("the step spec is gone: another attempt took it; not starting the step");
@@ -100,7 +115,7 @@ class Supervisor {
     // It holds the step's environment, Secret values included: they live on in memory only.
     // Emptied, not removed: on ext4 without a journal, an inode freed per step makes every
     // later file creation skip it for a while, and a step creates several.
-    (void)!::truncate(path(node_file::kSpec).c_str(), 0);
+    if (from_file) (void)!::truncate(path(node_file::kSpec).c_str(), 0);
     plan_ = plan_view(dir_, spec_.mounts, spec_.outputs, spec_.script, spec_.output_files);
     if (::mkdir(path(node_file::kTmp).c_str(), 01777) != 0 && errno != EEXIST)
       return record_start_failure("cannot create " + path(node_file::kTmp) + ": " + std::strerror(errno));
@@ -332,7 +347,7 @@ class Supervisor {
   }
 
  private:
-  std::string dir_, token_;
+  std::string dir_, token_, inline_spec_;
   StepSpec spec_;
   ViewPlan plan_;
   int lock_fd_ = -1, log_fd_ = -1, stdout_fd_ = -1, sig_fd_ = -1;
@@ -355,14 +370,14 @@ namespace {
 // at their defaults, /dev/null as stdin and stdout, no other descriptor. Its stderr stays
 // the launcher's (the engine's log) for what only the C library or a sanitizer would say;
 // its own complaints go to node_dir/supervisor.log.
-int supervise_forked(const std::string& dir, const std::string& token) {
+int supervise_forked(const std::string& dir, const std::string& token, std::string inline_spec) {
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) ::signal(sig, SIG_DFL);
   ::setpgid(0, 0);
   int null_in = ::open("/dev/null", O_RDONLY);
   int null_out = ::open("/dev/null", O_WRONLY);
   if (null_in < 0 || null_out < 0 || ::dup2(null_in, 0) < 0 || ::dup2(null_out, 1) < 0) return 1;
   ::syscall(SYS_close_range, 3U, ~0U, 0U);
-  Supervisor supervisor(dir, token);
+  Supervisor supervisor(dir, token, std::move(inline_spec));
   if (!supervisor.block_signals()) {
     complain(std::string("signalfd: ") + std::strerror(errno));
     return 1;
@@ -402,8 +417,16 @@ int run_launcher(int sock) {
   // The C library reads the time zone database at its first time conversion; done here once,
   // every supervisor forked from us has it already.
   ::tzset();
-  std::string buf(2 * 4096 + 64, '\0');
+  std::string buf;
   for (;;) {
+    // Each request is one message: its size first, so a spec handed over whole fits.
+    ssize_t size = ::recv(sock, nullptr, 0, MSG_PEEK | MSG_TRUNC);
+    if (size == 0) return 0;
+    if (size < 0) {
+      if (errno == EINTR) continue;
+      return 1;
+    }
+    buf.resize(static_cast<size_t>(size));
     ssize_t n = ::recv(sock, buf.data(), buf.size(), 0);
     if (n == 0) return 0;  // the engine closed its end: nothing more will come
     if (n < 0) {
@@ -416,7 +439,11 @@ int run_launcher(int sock) {
       send_reply(sock, "error: malformed request", -1);
       continue;
     }
-    std::string dir = request.substr(0, nl), token = request.substr(nl + 1);
+    std::string dir = request.substr(0, nl), token = request.substr(nl + 1), inline_spec;
+    if (size_t nl2 = token.find('\n'); nl2 != std::string::npos) {
+      inline_spec = token.substr(nl2 + 1);
+      token.resize(nl2);
+    }
     int pidfd = -1;
     // struct clone_args of linux/sched.h, whose macros clash with glibc's <sched.h>.
     struct {
@@ -426,7 +453,7 @@ int run_launcher(int sock) {
     args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
     args.exit_signal = SIGCHLD;
     long pid = ::syscall(SYS_clone3, &args, sizeof args);
-    if (pid == 0) ::_exit(supervise_forked(dir, token));
+    if (pid == 0) ::_exit(supervise_forked(dir, token, std::move(inline_spec)));
     if (pid < 0) {
       send_reply(sock, std::string("error: fork: ") + std::strerror(errno), -1);
       continue;

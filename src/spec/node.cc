@@ -96,6 +96,10 @@ bool yaml_style_float(std::string_view s) {
 }
 
 Json resolve_plain(const std::string& text) {
+  // Most plain scalars are words that start with none of the characters a null, a boolean
+  // or a number can start with: they are strings without a look at the tables.
+  if (!text.empty() && std::string_view("~nNyYoOtTfF.+-0123456789").find(text[0]) == std::string_view::npos)
+    return text;
   if (one_of(text, kNull)) return nullptr;
   if (one_of(text, kTrue)) return true;
   if (one_of(text, kFalse)) return false;
