@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <deque>
+#include <set>
 #include <cstdlib>
 #include <cstring>
 
@@ -124,8 +125,16 @@ Status prepare_attempt(const std::string& dir, const std::string& spec_text, con
   }
   UniqueFd lock(open_node_lock(dir));
   if (!lock.valid()) return io_error("cannot open " + dir);
-  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
-    return Error(ErrorCode::kConflict, "a supervisor of an earlier attempt still runs in " + dir);
+  bool locked = ::flock(lock.get(), LOCK_EX | LOCK_NB) == 0;
+  // A supervisor that has recorded its step's end announces it before it exits: it holds
+  // the lock a moment longer, so it is waited for. One whose step has not ended is a conflict.
+  if (!locked && ::access((dir + "/" + node_file::kExit).c_str(), F_OK) == 0) {
+    for (int i = 0; i < 5000 && !locked; ++i) {
+      ::usleep(1000);
+      locked = ::flock(lock.get(), LOCK_EX | LOCK_NB) == 0;
+    }
+  }
+  if (!locked) return Error(ErrorCode::kConflict, "a supervisor of an earlier attempt still runs in " + dir);
   if (script && !write_file_replace(dir + "/" + node_file::kScript, *script, 0755))
     return io_error("cannot write " + dir + "/" + node_file::kScript);
   // Readable by us alone, and emptied once the supervisor has taken it.
@@ -147,6 +156,15 @@ Status prepare_pod(const std::string& pod_dir, const std::string& pod_spec) {
   // alone, and removed by the pod helper once read.
   if (!write_file_replace(pod_dir + "/" + pod_file::kSpec, pod_spec, 0600)) return io_error("cannot write " + pod_dir + "/" + pod_file::kSpec);
   return ok_status();
+}
+
+// The pipe supervisors announce their step's end on: its write end, or -1.
+int make_notify_pipe(UniqueFd& read_end, UniqueFd& write_end) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  read_end.reset(p[0]);
+  write_end.reset(p[1]);
+  return p[1];
 }
 
 // "host:<pid>:<start time>" as start() returns it.
@@ -178,7 +196,8 @@ HostRunnerOptions with_defaults(HostRunnerOptions o) {
 }  // namespace
 
 HostRunner::HostRunner(HostRunnerOptions options)
-    : options_(with_defaults(std::move(options))), launcher_(options_.supervisor_path) {
+    : options_(with_defaults(std::move(options))),
+      launcher_(options_.supervisor_path, make_notify_pipe(notify_read_, notify_write_)) {
   wake_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   inotify_fd_.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
 }
@@ -380,7 +399,7 @@ std::vector<Result<std::string>> HostRunner::start_all(const std::vector<const S
     }
     StepInvocation tracked = step;
     tracked.node_dir = s.dir;
-    track(tracked, std::move(pidfd), pid);
+    track(tracked, std::move(pidfd), pid, launched.ok() ? s.token : std::string());
     // Its start time makes the handle name this process even after its pid is reused.
     out[s.index] = "host:" + std::to_string(pid) + ":" + std::to_string(start_time);
   };
@@ -431,11 +450,12 @@ std::vector<Result<std::string>> HostRunner::start_all(const std::vector<const S
   return out;
 }
 
-void HostRunner::track(const StepInvocation& step, UniqueFd pidfd, pid_t pid) {
+void HostRunner::track(const StepInvocation& step, UniqueFd pidfd, pid_t pid, std::string token) {
   Step& s = steps_[step.node_id];
   s.invocation = step;
   s.pidfd = std::move(pidfd);
   s.supervisor = pid;
+  s.token = std::move(token);
   // A daemon's readiness is a file its pod helper writes; inotify wakes the engine for it.
   if (step.daemon && inotify_fd_.valid())
     ::inotify_add_watch(inotify_fd_.get(), (step.node_dir + "/" + kPodDir).c_str(), IN_MOVED_TO | IN_CLOSE_WRITE);
@@ -533,6 +553,7 @@ std::vector<int> HostRunner::wait_fds() const {
   std::vector<int> fds;
   if (wake_fd_.valid()) fds.push_back(wake_fd_.get());
   if (inotify_fd_.valid()) fds.push_back(inotify_fd_.get());
+  if (notify_read_.valid()) fds.push_back(notify_read_.get());
   for (const auto& [id, s] : steps_)
     if (s.pidfd.valid()) fds.push_back(s.pidfd.get());
   return fds;
@@ -589,15 +610,31 @@ std::vector<StepExit> HostRunner::poll() {
     out.push_back(std::move(e));
   }
 
+  // Steps whose supervisors announced their end: collected now, their supervisors' own
+  // exits are of no further interest.
+  std::set<std::string> announced;
+  if (notify_read_.valid()) {
+    std::string text;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(notify_read_.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    if (!text.empty()) {
+      std::set<std::string> tokens;
+      for (const auto& t : split(text, '\n'))
+        if (!t.empty()) tokens.insert(t);
+      for (const auto& [id, s] : steps_)
+        if (!s.token.empty() && tokens.count(s.token)) announced.insert(id);
+    }
+  }
   std::vector<struct pollfd> fds;
   std::vector<std::string> ids;
   for (const auto& [id, s] : steps_) {
     fds.push_back({s.pidfd.get(), POLLIN, 0});
     ids.push_back(id);
   }
-  if (fds.empty() || ::poll(fds.data(), fds.size(), 0) <= 0) return out;
+  if (fds.empty() || (::poll(fds.data(), fds.size(), 0) <= 0 && announced.empty())) return out;
   for (size_t i = 0; i < fds.size(); ++i) {
-    if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)) && !announced.count(ids[i])) continue;
     auto it = steps_.find(ids[i]);
     // Reaps it if it is our child (not so for one adopted after a restart: ECHILD).
     siginfo_t info{};

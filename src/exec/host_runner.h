@@ -61,17 +61,21 @@ class HostRunner final : public engine::Runner {
     std::optional<WallTime> kill_at;  // deadline passed or stopped: SIGKILL after the grace
     bool term_sent = false;
     bool daemoned = false;  // kDaemoned reported
+    std::string token;      // of the attempt, as its supervisor announces its end
   };
 
   // pod_spec: for a step of several containers, the pod helper's spec (pod.h).
   StepSpec make_spec(const engine::StepInvocation& step, std::string* pod_spec) const;
-  void track(const engine::StepInvocation& step, UniqueFd pidfd, pid_t pid);
+  void track(const engine::StepInvocation& step, UniqueFd pidfd, pid_t pid, std::string token = {});
   void check_deadlines(WallTime now);
   engine::StepExit collect(const std::string& node_id, const Step& step) const;
   bool adopt(const engine::StepInvocation& step, ProcessId supervisor);
   void wake();
 
   HostRunnerOptions options_;
+  // Supervisors forked by the launcher write "TOKEN\n" here once a step's end is recorded
+  // (launcher.h); non-blocking at both ends, so a full pipe costs only the early notice.
+  UniqueFd notify_read_, notify_write_;
   SupervisorLauncher launcher_;
   std::map<std::string, Step> steps_;
   std::vector<engine::StepExit> ready_;  // found by attach(), reported by the next poll()

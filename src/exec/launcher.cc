@@ -49,6 +49,7 @@ Status SupervisorLauncher::start() {
   ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   ::posix_spawn_file_actions_adddup2(&actions, theirs.get(), 3);
+  if (notify_fd_ >= 0) ::posix_spawn_file_actions_adddup2(&actions, notify_fd_, kNotifyFd);
   std::string flag = kLauncherFlag;
   char* argv[] = {program_.data(), flag.data(), nullptr};
   pid_t pid = -1;

@@ -13,6 +13,12 @@
 // the first: the launcher then forks while the engine prepares the next step. The launcher
 // ends when the runner closes its end, so an engine that dies takes its launcher with it,
 // never its supervisors.
+//
+// A supervisor forked by the launcher also has, as its fd 4, the write end of a pipe the
+// runner reads: once it has recorded the step's end it writes "TOKEN\n" there, so the engine
+// goes on without waiting for the supervisor's own exit (its process and the step's mount
+// namespace are torn down after that). The supervisor's pidfd remains what counts when it
+// ends without writing.
 #pragma once
 
 #include <sys/types.h>
@@ -27,7 +33,10 @@ namespace tether::exec {
 
 class SupervisorLauncher {
  public:
-  explicit SupervisorLauncher(std::string program) : program_(std::move(program)) {}
+  // notify_fd: the write end of a pipe the launcher's supervisors announce their step's end
+  // on (kNotifyFd in them), or -1. Only borrowed: the caller keeps it open.
+  explicit SupervisorLauncher(std::string program, int notify_fd = -1)
+      : program_(std::move(program)), notify_fd_(notify_fd) {}
   ~SupervisorLauncher();
   SupervisorLauncher(const SupervisorLauncher&) = delete;
   SupervisorLauncher& operator=(const SupervisorLauncher&) = delete;
@@ -59,6 +68,7 @@ class SupervisorLauncher {
   void stop();
 
   std::string program_;
+  int notify_fd_ = -1;
   UniqueFd sock_;
   pid_t pid_ = -1;
 };

@@ -65,6 +65,9 @@ inline constexpr const char* kStagingScript = "/argo/staging/script";
 
 // `tether-supervise --launcher`: the long-lived process that forks supervisors (launcher.h).
 inline constexpr const char* kLauncherFlag = "--launcher";
+// In the launcher and the supervisors it forks: the pipe to announce a step's end on
+// (launcher.h). Its socket to the runner is fd 3.
+inline constexpr int kNotifyFd = 4;
 
 // The runner asks the supervisor to deliver a signal to the step with this realtime signal
 // (queued, so a SIGTERM quickly followed by a SIGKILL are both delivered); the payload is the

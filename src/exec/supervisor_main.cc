@@ -71,8 +71,8 @@ int step_child_main(void* arg) {
 class Supervisor {
  public:
   // inline_spec: the spec as the launcher handed it over; empty: read node_dir/spec.
-  Supervisor(std::string node_dir, std::string token, std::string inline_spec = {})
-      : dir_(std::move(node_dir)), token_(std::move(token)), inline_spec_(std::move(inline_spec)) {
+  Supervisor(std::string node_dir, std::string token, std::string inline_spec = {}, int notify_fd = -1)
+      : dir_(std::move(node_dir)), token_(std::move(token)), inline_spec_(std::move(inline_spec)), notify_fd_(notify_fd) {
     g_log_dir = dir_;
   }
 
@@ -190,7 +190,14 @@ class Supervisor {
       shared_view_ = true;
       report.erase(0, 1);
     }
-    if (report.empty()) return true;
+    if (report.empty()) {
+      // Holding the step's mount namespace keeps its teardown (unmounting every copied mount
+      // waits for an RCU grace period) out of the step's exit, which we wait for, until
+      // after its end is announced.
+      if (!shared_view_ && notify_fd_ >= 0)
+        view_fd_ = ::open(("/proc/" + std::to_string(step_pid_) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC);
+      return true;
+    }
     int ws;
     while (::waitpid(step_pid_, &ws, 0) < 0 && errno == EINTR) {
     }
@@ -319,10 +326,22 @@ class Supervisor {
     return r;
   }
 
+  // `exit` is written: the runner may collect the step now (launcher.h). What is left, our
+  // exit and the teardown of the step's mount namespace, happens after.
+  void announce() {
+    if (notify_fd_ < 0) return;
+    std::string line = token_ + "\n";
+    [[maybe_unused]] ssize_t n = ::write(notify_fd_, line.data(), line.size());
+    ::close(notify_fd_);
+    notify_fd_ = -1;
+    if (view_fd_ >= 0) ::close(view_fd_);
+    view_fd_ = -1;
+  }
+
   bool record_exit() {
     Record r = exit_record("exited");
     r.add("code", exit_code_);
-    if (write_file_replace(path(node_file::kExit), r.encode())) return true;
+    if (write_file_replace(path(node_file::kExit), r.encode())) return announce(), true;
     complain("cannot write " + path(node_file::kExit) + ": " + std::strerror(errno));
     return false;
   }
@@ -331,7 +350,7 @@ class Supervisor {
     Record r = exit_record("start_failed");
     r.add("code", 127);
     r.add("message", message);
-    if (write_file_replace(path(node_file::kExit), r.encode())) return 0;
+    if (write_file_replace(path(node_file::kExit), r.encode())) return announce(), 0;
     complain("cannot write " + path(node_file::kExit) + ": " + std::strerror(errno));
     return 1;
   }
@@ -351,6 +370,7 @@ class Supervisor {
   StepSpec spec_;
   ViewPlan plan_;
   int lock_fd_ = -1, log_fd_ = -1, stdout_fd_ = -1, sig_fd_ = -1;
+  int notify_fd_ = -1, view_fd_ = -1;
   int out_[2] = {-1, -1}, err_[2] = {-1, -1};
   pid_t step_pid_ = -1;
   bool exited_ = false, shared_view_ = false;
@@ -370,14 +390,22 @@ namespace {
 // at their defaults, /dev/null as stdin and stdout, no other descriptor. Its stderr stays
 // the launcher's (the engine's log) for what only the C library or a sanitizer would say;
 // its own complaints go to node_dir/supervisor.log.
+// Whether the runner gave the launcher a notification pipe (kNotifyFd).
+bool g_have_notify = false;
+
 int supervise_forked(const std::string& dir, const std::string& token, std::string inline_spec) {
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) ::signal(sig, SIG_DFL);
   ::setpgid(0, 0);
   int null_in = ::open("/dev/null", O_RDONLY);
   int null_out = ::open("/dev/null", O_WRONLY);
   if (null_in < 0 || null_out < 0 || ::dup2(null_in, 0) < 0 || ::dup2(null_out, 1) < 0) return 1;
-  ::syscall(SYS_close_range, 3U, ~0U, 0U);
-  Supervisor supervisor(dir, token, std::move(inline_spec));
+  // The launcher's socket and everything else go; the notification pipe stays, close-on-exec
+  // so that the step never holds it.
+  ::close(3);
+  ::syscall(SYS_close_range, static_cast<unsigned>(kNotifyFd) + 1, ~0U, 0U);
+  int notify = g_have_notify ? kNotifyFd : -1;
+  if (notify >= 0) ::fcntl(notify, F_SETFD, FD_CLOEXEC);
+  Supervisor supervisor(dir, token, std::move(inline_spec), notify);
   if (!supervisor.block_signals()) {
     complain(std::string("signalfd: ") + std::strerror(errno));
     return 1;
@@ -471,8 +499,10 @@ int run_launcher(int sock) {
 int main(int argc, char** argv) {
   if (argc >= 4 && std::strcmp(argv[1], tether::exec::kPodFlag) == 0) return tether::exec::run_pod(argc - 2, argv + 2);
   if (argc == 2 && std::strcmp(argv[1], tether::exec::kLauncherFlag) == 0) {
-    // The engine passes its end of a socket pair as fd 3.
-    ::syscall(SYS_close_range, 4U, ~0U, 0U);
+    // The engine passes its end of a socket pair as fd 3, and may pass a pipe as fd 4.
+    struct stat st;
+    tether::exec::g_have_notify = ::fstat(tether::exec::kNotifyFd, &st) == 0 && S_ISFIFO(st.st_mode);
+    ::syscall(SYS_close_range, tether::exec::g_have_notify ? 5U : 4U, ~0U, 0U);
     return tether::exec::run_launcher(3);
   }
   if (argc != 3 || argv[1][0] != '/') {
