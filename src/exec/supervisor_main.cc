@@ -326,6 +326,17 @@ class Supervisor {
     return r;
   }
 
+  // Written in place, not through a temporary and a rename: nobody reads it while we hold
+  // the lock, or before we have announced it or ended, and one cut short by our death does
+  // not decode, which reads as "lost", as no `exit` at all would.
+  bool write_exit(const Record& r) {
+    int fd = ::open(path(node_file::kExit).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return false;
+    std::string text = r.encode();
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    return ::close(fd) == 0 && ok;
+  }
+
   // `exit` is written: the runner may collect the step now (launcher.h). What is left, our
   // exit and the teardown of the step's mount namespace, happens after.
   void announce() {
@@ -341,7 +352,7 @@ class Supervisor {
   bool record_exit() {
     Record r = exit_record("exited");
     r.add("code", exit_code_);
-    if (write_file_replace(path(node_file::kExit), r.encode())) return announce(), true;
+    if (write_exit(r)) return announce(), true;
     complain("cannot write " + path(node_file::kExit) + ": " + std::strerror(errno));
     return false;
   }
@@ -350,7 +361,7 @@ class Supervisor {
     Record r = exit_record("start_failed");
     r.add("code", 127);
     r.add("message", message);
-    if (write_file_replace(path(node_file::kExit), r.encode())) return announce(), 0;
+    if (write_exit(r)) return announce(), 0;
     complain("cannot write " + path(node_file::kExit) + ": " + std::strerror(errno));
     return 1;
   }
