@@ -9,6 +9,7 @@
 #include <cctype>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "base/strings.h"
@@ -765,7 +766,7 @@ std::optional<std::set<std::string>> tasks_referenced(const Json& raw_task) {
 // validation quadratic in string compares.
 struct Ancestry {
   std::vector<std::string> names;
-  std::map<std::string, size_t> index;
+  std::unordered_map<std::string, size_t> index;
   std::vector<std::vector<uint64_t>> of;  // of[task]: bit per ancestor
 
   explicit Ancestry(const DagInfo& dag) {
@@ -784,7 +785,9 @@ struct Ancestry {
           stack.pop_back();
           continue;
         }
-        const auto& deps = dag.deps.count(names[t]) ? dag.deps.at(names[t]) : std::vector<std::string>{};
+        static const std::vector<std::string> kNone;
+        auto found = dag.deps.find(names[t]);
+        const std::vector<std::string>& deps = found != dag.deps.end() ? found->second : kNone;
         if (state[t] == 0) {
           state[t] = 1;
           for (const auto& d : deps)
@@ -811,22 +814,26 @@ struct Ancestry {
 
 // Argo's topological sort, for its messages: unknown dependency, cycle.
 Status sort_tasks(const DagTemplate& dag, const DagInfo& info) {
-  std::map<std::string, int> prior;
-  std::map<std::string, std::vector<std::string>> next;
-  for (const auto& t : dag.tasks) {
-    if (prior.count(t.name)) return invalid(fmt::format("duplicated nodeName {}", t.name), t.pos);
-    prior[t.name] = static_cast<int>(info.deps.at(t.name).size());
-  }
+  // By index: the dependencies of a DAG of layers number a hundred per task.
+  std::unordered_map<std::string_view, size_t> index;
   for (const auto& t : dag.tasks)
-    for (const auto& d : info.deps.at(t.name)) {
-      if (!prior.count(d)) return invalid(fmt::format("invalid dependency {}", d), t.pos);
-      next[d].push_back(t.name);
+    if (!index.emplace(t.name, index.size()).second) return invalid(fmt::format("duplicated nodeName {}", t.name), t.pos);
+  std::vector<int> prior(dag.tasks.size(), 0);
+  std::vector<std::vector<size_t>> next(dag.tasks.size());
+  for (size_t i = 0; i < dag.tasks.size(); ++i) {
+    const auto& deps = info.deps.at(dag.tasks[i].name);
+    prior[i] = static_cast<int>(deps.size());
+    for (const auto& d : deps) {
+      auto it = index.find(d);
+      if (it == index.end()) return invalid(fmt::format("invalid dependency {}", d), dag.tasks[i].pos);
+      next[it->second].push_back(i);
     }
-  std::vector<std::string> queue;
-  for (const auto& [n, c] : prior)
-    if (c == 0) queue.push_back(n);
+  }
+  std::vector<size_t> queue;
+  for (size_t i = 0; i < prior.size(); ++i)
+    if (prior[i] == 0) queue.push_back(i);
   for (size_t head = 0; head < queue.size(); ++head)
-    for (const auto& n : next[queue[head]])
+    for (size_t n : next[queue[head]])
       if (--prior[n] == 0) queue.push_back(n);
   if (queue.size() != dag.tasks.size()) return invalid("graph with cycle", dag.pos);
   return ok_status();
