@@ -200,6 +200,34 @@ Result<DependsExpr> parse_depends(std::string_view text) {
   return e;
 }
 
+Result<DependsExpr> dependencies_expr(const std::vector<std::string>& dependencies) {
+  std::string text = dependencies_to_depends(dependencies);
+  bool plain = !dependencies.empty();
+  for (const auto& d : dependencies)
+    plain = plain && !d.empty() && std::all_of(d.begin(), d.end(), name_char);
+  if (!plain) return parse_depends(text);  // the parser's messages for what is not a name
+  DependsExpr e;
+  std::unordered_set<std::string> seen;
+  std::vector<NodePtr> kids;
+  for (const auto& d : dependencies) {
+    auto n = std::make_unique<Node>();
+    n->task = d;
+    kids.push_back(std::move(n));
+    if (seen.insert(d).second) e.names_.push_back(d);
+  }
+  NodePtr root;
+  if (kids.size() == 1) {
+    root = std::move(kids.front());
+  } else {
+    root = std::make_unique<Node>();
+    root->kind = Node::Kind::kAnd;
+    root->kids = std::move(kids);
+  }
+  e.root_ = std::shared_ptr<const Node>(std::move(root));
+  e.text_ = std::move(text);
+  return e;
+}
+
 std::string dependencies_to_depends(const std::vector<std::string>& dependencies) {
   std::string out;
   for (const auto& d : dependencies) {

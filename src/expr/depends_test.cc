@@ -127,5 +127,28 @@ TEST(Depends, FromDependencies) {
   EXPECT_EQ(dependencies_to_depends({}), "");
 }
 
+// Built directly, a dependencies list means what its depends text parses to.
+TEST(Depends, DependenciesExprMatchesTheParsedText) {
+  States ok = {{"A", phase("Succeeded")}, {"B", phase("Skipped")}, {"c-1", phase("Succeeded")}};
+  States one_failed = {{"A", phase("Succeeded")}, {"B", phase("Failed")}, {"c-1", phase("Succeeded")}};
+  for (const std::vector<std::string>& deps :
+       {std::vector<std::string>{"A", "B", "c-1", "A"}, std::vector<std::string>{"A"}}) {
+    auto built = dependencies_expr(deps);
+    auto parsed = parse_depends(dependencies_to_depends(deps));
+    ASSERT_TRUE(built.ok() && parsed.ok());
+    EXPECT_EQ(built->task_names(), parsed->task_names());
+    EXPECT_EQ(built->text(), parsed->text());
+    for (const States* st : {&ok, &one_failed}) {
+      auto look = [&](const std::string& n) { return st->at(n); };
+      EXPECT_EQ(built->eval(look), parsed->eval(look));
+    }
+  }
+  EXPECT_FALSE(dependencies_expr({"A", "B"})->eval([&](const std::string& n) { return one_failed.at(n); }));
+  // What is not a plain name gets the parser's message.
+  auto bad = dependencies_expr({"A", "b_c"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, parse_depends("A && b_c").error().message);
+}
+
 }  // namespace
 }  // namespace tether::expr

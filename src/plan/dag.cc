@@ -96,17 +96,17 @@ std::shared_ptr<const DagShape> make_shape(const Json& tmpl, const std::string& 
     DagShape::Task task;
     task.name = jstr(t, "name");
     task.node_id = node_id(workflow, dag_node + "." + task.name);
+    std::vector<std::string> deps;
     if (!jstr(t, "depends").empty()) {
       task.logic = jstr(t, "depends");
     } else {
-      std::vector<std::string> deps;
       const Json& d = jget(t, "dependencies");
       if (d.is_array())
         for (const auto& x : d) deps.push_back(value_text(x));
       if (!deps.empty()) task.logic = expr::dependencies_to_depends(deps);
     }
     if (!task.logic.empty()) {
-      auto parsed = expr::parse_depends(task.logic);
+      auto parsed = deps.empty() ? expr::parse_depends(task.logic) : expr::dependencies_expr(deps);
       if (parsed.ok()) {
         task.deps = parsed->task_names();
         task.parsed = std::move(*parsed);

@@ -115,11 +115,28 @@ const std::map<std::string, std::string>& workflow_phase_of_node() {
 
 }  // namespace
 
+namespace {
+
+bool mentions_result(const Json& j) {
+  if (j.is_string()) {
+    const std::string& t = j.get_ref<const std::string&>();
+    return t.find("outputs.result") != std::string::npos || t.find("outputs['result']") != std::string::npos ||
+           t.find("outputs[\"result\"]") != std::string::npos;
+  }
+  if (j.is_object() || j.is_array())
+    for (const auto& v : j)
+      if (mentions_result(v)) return true;
+  return false;
+}
+
+}  // namespace
+
 Status Planner::prepare() {
   const Json& wf_spec = jget(spec_.workflow, "spec");
   exec_spec_ = wf_spec.is_object() ? wf_spec : Json::object();
   const Json& ref = jget(exec_spec_, "workflowTemplateRef");
-  if (ref.is_object()) {
+  const bool from_template = ref.is_object();
+  if (from_template) {
     if (!spec_.templates) return not_found("workflowTemplateRef: no template store to resolve it");
     bool cluster = jget(ref, "clusterScope").is_boolean() && ref["clusterScope"].get<bool>();
     Json obj = TRY(spec_.templates(cluster, jstr(ref, "name")));
@@ -132,11 +149,10 @@ Status Planner::prepare() {
     exec_spec_ = merged;
   }
   if (!spec_.entrypoint.empty()) exec_spec_["entrypoint"] = spec_.entrypoint;
-  // Argo captures a step's stdout as outputs.result only when something reads it.
-  std::string text = spec_.workflow.dump() + exec_spec_.dump();
-  capture_result_ = text.find("outputs.result") != std::string::npos ||
-                    text.find("outputs['result']") != std::string::npos ||
-                    text.find("outputs[\"result\"]") != std::string::npos;
+  // Argo captures a step's stdout as outputs.result only when something reads it. Its
+  // strings are looked through in place: a DAG of a thousand tasks is a large document to
+  // write out as text twice. (Without a template reference exec_spec_ is the workflow's.)
+  capture_result_ = mentions_result(spec_.workflow) || (from_template && mentions_result(exec_spec_));
   return ok_status();
 }
 
