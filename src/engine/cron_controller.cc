@@ -67,6 +67,9 @@ std::optional<int64_t> CronController::tick() {
 
     std::set<std::string> finished;
     finished.swap(finished_uids_);
+    // Without a CronWorkflow no run can be one's: reading each back (its whole workflow)
+    // would be for nothing.
+    if (entries_.empty()) finished.clear();
     for (const auto& uid : finished) {
       // A run names its cron only in its stored labels.
       auto run = store_.find_run("", uid);
