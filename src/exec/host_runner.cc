@@ -119,7 +119,7 @@ Status prepare_attempt(const std::string& dir, const std::string& spec_text, con
     if (script && !write_file_replace(dir + "/" + node_file::kScript, *script, 0755))
       return io_error("cannot write " + dir + "/" + node_file::kScript);
     // Nothing reads it before the launch that follows: no write-then-rename needed.
-    if (!spec_text.empty() && !write_new_file(dir + "/" + node_file::kSpec, spec_text, 0600))
+    if (!spec_text.empty() && !write_file_in_place(dir + "/" + node_file::kSpec, spec_text, 0600))
       return io_error("cannot write " + dir + "/" + node_file::kSpec);
     return ok_status();
   }

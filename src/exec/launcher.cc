@@ -62,11 +62,6 @@ Status SupervisorLauncher::start() {
   return ok_status();
 }
 
-Result<SupervisorLauncher::Launched> SupervisorLauncher::launch(const std::string& dir, const std::string& token) {
-  TRY_STATUS(request(dir, token));
-  return reply();
-}
-
 Status SupervisorLauncher::request(const std::string& dir, const std::string& token, const std::string& inline_spec) {
   if (!sock_.valid()) TRY_STATUS(start());
   std::string request = dir + "\n" + token;

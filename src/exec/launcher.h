@@ -46,14 +46,12 @@ class SupervisorLauncher {
     long long start_time = 0;  // as proc_start_time() gives it
     UniqueFd pidfd;
   };
-  // A supervisor for NODE_DIR running as attempt TOKEN. Errors of kUnavailable mean the
+  // A supervisor for NODE_DIR running as attempt TOKEN, asked for in two halves: request()
+  // may be called several times before the replies are read, one reply() per request, in
+  // order. At most kMaxInFlight requests may wait for a reply, well within the socket's
+  // buffer, so neither side can block on a full one. Errors of kUnavailable mean the
   // launcher is unusable (it is then dropped, and started again next time); any other error
   // is this one request's (a fork that could not be done).
-  Result<Launched> launch(const std::string& dir, const std::string& token);
-
-  // launch() in halves: request() may be called several times before the replies are read,
-  // one reply() per request, in order. At most kMaxInFlight requests may wait for a reply,
-  // well within the socket's buffer, so neither side can block on a full one.
   static constexpr size_t kMaxInFlight = 32;
   // A larger spec goes through the node directory: 32 of these stay well within the socket's
   // buffer, and so the launcher never blocks on a reply.

@@ -115,8 +115,8 @@ bool write_all_and_close(int fd, std::string_view content) {
 
 }  // namespace
 
-bool write_new_file(const std::string& path, std::string_view content, int mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+bool write_file_in_place(const std::string& path, std::string_view content, int mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   return fd >= 0 && write_all_and_close(fd, content);
 }
 

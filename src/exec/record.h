@@ -35,9 +35,9 @@ bool read_whole_file(const std::string& path, std::string* out);
 // Writes path.tmp then renames it over path, so readers see the old file or the whole new one.
 // No fsync: these files guard against process crashes; a power loss ends every step anyway.
 bool write_file_replace(const std::string& path, std::string_view content, int mode = 0644);
-// Creates PATH, which must not exist, with CONTENT: for a file nothing reads before it is
+// Writes PATH in place (created or truncated): for a file nothing reads before it is
 // complete.
-bool write_new_file(const std::string& path, std::string_view content, int mode = 0644);
+bool write_file_in_place(const std::string& path, std::string_view content, int mode = 0644);
 
 // Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot, 0 if the process is
 // gone. With the pid it names a process uniquely, so a pid read from a file can be checked

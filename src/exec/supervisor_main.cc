@@ -329,13 +329,7 @@ class Supervisor {
   // Written in place, not through a temporary and a rename: nobody reads it while we hold
   // the lock, or before we have announced it or ended, and one cut short by our death does
   // not decode, which reads as "lost", as no `exit` at all would.
-  bool write_exit(const Record& r) {
-    int fd = ::open(path(node_file::kExit).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return false;
-    std::string text = r.encode();
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    return ::close(fd) == 0 && ok;
-  }
+  bool write_exit(const Record& r) { return write_file_in_place(path(node_file::kExit), r.encode()); }
 
   // `exit` is written: the runner may collect the step now (launcher.h). What is left, our
   // exit and the teardown of the step's mount namespace, happens after.

@@ -182,15 +182,26 @@ Result<std::vector<RunRecord>> SqliteStore::query_runs(const std::string& where,
   return out;
 }
 
+namespace {
+
+// The WHERE clause and its arguments that name one run: by name or uid (or @latest), in a
+// namespace unless ns is empty.
+std::string one_run(const std::string& ns, const std::string& name_or_uid, std::vector<std::string>* args) {
+  std::string where = name_or_uid == "@latest" ? "1" : "(name = ?1 OR uid = ?1)";
+  if (name_or_uid != "@latest") args->push_back(name_or_uid);
+  if (!ns.empty()) {
+    args->push_back(ns);
+    where += " AND namespace = ?" + std::to_string(args->size());
+  }
+  return where;
+}
+
+}  // namespace
+
 Result<std::optional<RunRecord>> SqliteStore::find_run(const std::string& ns, const std::string& name_or_uid) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string where = name_or_uid == "@latest" ? "1" : "(name = ?1 OR uid = ?1)";
   std::vector<std::string> args;
-  if (name_or_uid != "@latest") args.push_back(name_or_uid);
-  if (!ns.empty()) {
-    args.push_back(ns);
-    where += " AND namespace = ?" + std::to_string(args.size());
-  }
+  std::string where = one_run(ns, name_or_uid, &args);
   auto runs = TRY(query_runs(where, args, kNewestFirst, 1));
   if (runs.empty()) return std::optional<RunRecord>();
   return std::optional<RunRecord>(std::move(runs.front()));
@@ -198,13 +209,8 @@ Result<std::optional<RunRecord>> SqliteStore::find_run(const std::string& ns, co
 
 Result<std::optional<std::string>> SqliteStore::run_phase(const std::string& ns, const std::string& name_or_uid) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string where = name_or_uid == "@latest" ? "1" : "(name = ?1 OR uid = ?1)";
   std::vector<std::string> args;
-  if (name_or_uid != "@latest") args.push_back(name_or_uid);
-  if (!ns.empty()) {
-    args.push_back(ns);
-    where += " AND namespace = ?" + std::to_string(args.size());
-  }
+  std::string where = one_run(ns, name_or_uid, &args);
   auto st = TRY(db_->prepare("SELECT phase FROM runs WHERE " + where + kNewestFirst + " LIMIT 1"));
   for (size_t i = 0; i < args.size(); ++i) st->bind(static_cast<int>(i + 1), args[i]);
   if (!TRY(st->step("cannot read a run's phase"))) return std::optional<std::string>();

@@ -78,6 +78,12 @@ class TetherTest(unittest.TestCase):
         self.assertEqual(r.rc, 0, f"tether {' '.join(args)} failed: {r!r}")
         return r
 
+    def fails(self, *args, **kw):
+        """tether ARGS, which must exit 1 (a refusal); returns the result for its messages."""
+        r = self.tether(*args, **kw)
+        self.assertEqual(r.rc, 1, f"tether {' '.join(args)} did not fail: {r!r}")
+        return r
+
     def write(self, name, text):
         """A file in this test's home; returns its path."""
         path = os.path.join(self.home, name)

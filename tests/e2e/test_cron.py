@@ -232,18 +232,15 @@ class CronCli(TetherTest):
 
     def test_bad_input_names_file_and_field(self):
         path = self.write("bad.yaml", CRON.format(name="bad", schedule="* * * *", extra="", template=ECHO))
-        r = self.tether("cron", "create", path)
-        self.assertEqual(r.rc, 1)
+        r = self.fails("cron", "create", path)
         self.assertIn("bad.yaml:", r.err)
         self.assertIn("expected exactly 5 fields, found 4", r.err)
         path = self.write("tz.yaml", CRON.format(name="tz", schedule="* * * * *", extra="  timezone: Mars/Olympus", template=ECHO))
-        r = self.tether("cron", "create", path)
-        self.assertEqual(r.rc, 1)
+        r = self.fails("cron", "create", path)
         self.assertIn("tz.yaml:", r.err)
         self.assertIn("unknown time zone Mars/Olympus", r.err)
         wf = self.write("wf.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: w}\nspec: {entrypoint: m, templates: [{name: m, suspend: {}}]}\n")
-        r = self.tether("cron", "create", wf)
-        self.assertEqual(r.rc, 1)
+        r = self.fails("cron", "create", wf)
         self.assertIn("expected a CronWorkflow", r.err)
 
 

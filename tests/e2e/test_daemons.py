@@ -58,6 +58,15 @@ def head(name, pids=False):
             f"spec:\n  entrypoint: main\n") + (PIDS if pids else "")
 
 
+# A main container that ends by itself soon, for the pods whose other containers are tested.
+SHORT_MAIN = """
+  templates:
+  - name: main
+    container:
+      image: alpine
+      command: [sh, -c, "sleep 0.5; echo main done"]
+"""
+
 # A steps template: a daemon http.server that records its pid, a client that fetches from it
 # at {{steps.server.ip}}, then a step that takes a while (the daemon must still be up).
 DAEMON_STEPS = head("NAME", pids=True) + """
@@ -233,13 +242,7 @@ class Daemons(TetherTest):
             self.assertIn("sidecar wrote: hi from the sidecar", logs)
         with TALLY.check(self, "the sidecar's log is shown with -c"):
             self.assertIn("listening", self.ok("logs", "@latest", "-c", "cache").out)
-        text = head("side", pids=True) + """
-  templates:
-  - name: main
-    container:
-      image: alpine
-      command: [sh, -c, "sleep 0.5; echo main done"]
-    sidecars:
+        text = head("side", pids=True) + SHORT_MAIN + """    sidecars:
     - name: forever
       image: alpine
       command: [sh, -c, "echo $$ > /pids/sidecar; exec sleep 600"]
@@ -262,13 +265,7 @@ class Daemons(TetherTest):
     def test_secret_env_of_sidecars_and_init_containers_stays_off_disk(self):
         password = "pw-sidecar-5c1e9d-never-on-disk"
         self.ok("secret", "create", "db", "--from-literal", "password=" + password)
-        text = head("sec") + """
-  templates:
-  - name: main
-    container:
-      image: alpine
-      command: [sh, -c, "sleep 0.5; echo main done"]
-    initContainers:
+        text = head("sec") + SHORT_MAIN + """    initContainers:
     - name: init
       image: alpine
       command: [sh, -c, 'echo "init has $(printf %s "$PW" | md5sum | cut -c1-12)"']

@@ -154,16 +154,13 @@ class DeleteFromFiles(TetherTest):
     def test_bad_files_name_file_and_line(self):
         wf = self.write("wf.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: w}\n"
                                    "spec: {entrypoint: main, templates: [{name: main, suspend: {}}]}\n")
-        r = self.tether("delete", "-f", wf)
-        self.assertEqual(r.rc, 1)
+        r = self.fails("delete", "-f", wf)
         self.assertIn("wf.yaml:1:1:", r.err)
         self.assertIn("not Workflow (use tether delete NAME)", r.err)
         nameless = self.write("nameless.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\ndata: {a: b}\n")
-        r = self.tether("delete", "-f", nameless)
-        self.assertEqual(r.rc, 1)
+        r = self.fails("delete", "-f", nameless)
         self.assertIn("nameless.yaml:1:1: ConfigMap: metadata.name is required", r.err)
-        r = self.tether("delete", "-f", os.path.join(self.home, "absent.yaml"))
-        self.assertEqual(r.rc, 1)
+        r = self.fails("delete", "-f", os.path.join(self.home, "absent.yaml"))
         self.assertIn("absent.yaml", r.err)
 
 
