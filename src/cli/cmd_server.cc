@@ -67,7 +67,7 @@ Result<std::vector<std::pair<std::string, std::string>>> name_values(const Json&
   return out;
 }
 
-Json handle(engine::Engine& eng, const Json& req) {
+Json handle(engine::Engine& eng, Json& req) {
   std::string op = req.value("op", std::string());
   if (op == "ping") return {{"ok", true}, {"pid", ::getpid()}};
   if (op == "shutdown") {
@@ -78,7 +78,8 @@ Json handle(engine::Engine& eng, const Json& req) {
     auto promise = std::make_shared<std::promise<Json>>();
     auto future = promise->get_future();
     engine::Submit cmd;
-    cmd.workflow = req.value("workflow", Json::object());
+    if (auto wf = req.find("workflow"); wf != req.end()) cmd.workflow = std::move(*wf);
+    else cmd.workflow = Json::object();
     cmd.entrypoint_override = req.value("entrypoint", std::string());
     if (auto from = req.find("memoizedFrom"); from != req.end() && from->is_object()) cmd.memoized_from = run_ref(*from);
     cmd.reply = [promise](Result<engine::RunRecord> r) {
@@ -194,7 +195,7 @@ int run_server(const ServerArgs& a) {
   eng_ptr = &eng;
   if (auto st = eng.recover(); !st.ok()) return fmt::print(stderr, "recovering runs: {}\n", st.error().str()), 1;
 
-  auto control = server::ControlServer::listen(home->socket(), [&eng, &objects, &crons](const Json& req) {
+  auto control = server::ControlServer::listen(home->socket(), [&eng, &objects, &crons](Json& req) {
     if (auto reply = handle_object_op(**objects, req)) {
       if (auto cron = cron_written(req); cron && crons) crons->changed(cron->first, cron->second);
       return *reply;

@@ -48,18 +48,25 @@ std::string uuid_v4() {
   return s;
 }
 
-// The path of the first string in j that holds a NUL byte ("" when none): no program can
-// receive one, and C strings on the way would cut the value short without a word.
-std::string nul_path(const Json& j, const std::string& at) {
-  if (j.is_string()) return j.get_ref<const std::string&>().find('\0') != std::string::npos ? at : "";
+// Whether a string in j holds a NUL byte: no program can receive one, and C strings on the
+// way would cut the value short without a word. *path gets where, built only when found
+// (a large workflow has hundreds of thousands of strings).
+bool has_nul(const Json& j, std::string* path) {
+  if (j.is_string()) return j.get_ref<const std::string&>().find('\0') != std::string::npos;
   if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it)
-      if (auto p = nul_path(*it, at.empty() ? it.key() : at + "." + it.key()); !p.empty()) return p;
+      if (has_nul(*it, path)) {
+        *path = it.key() + (path->empty() || path->front() == '[' ? "" : ".") + *path;
+        return true;
+      }
   } else if (j.is_array()) {
     for (size_t i = 0; i < j.size(); ++i)
-      if (auto p = nul_path(j[i], at + "[" + std::to_string(i) + "]"); !p.empty()) return p;
+      if (has_nul(j[i], path)) {
+        *path = "[" + std::to_string(i) + "]" + (path->empty() || path->front() == '[' ? "" : ".") + *path;
+        return true;
+      }
   }
-  return "";
+  return false;
 }
 
 // Kubernetes' rule for namespaces (a DNS-1123 label), which Argo's API server enforces.
@@ -97,7 +104,10 @@ plan::TemplateSource Engine::template_source(const std::string& namespace_) {
 std::unique_ptr<Engine::ActiveRun> Engine::make_active(RunRecord record, plan::RunState state) {
   auto run = std::make_unique<ActiveRun>();
   plan::RunSpec spec;
-  spec.workflow = record.workflow;
+  // The planner takes the document; the first commit stores it from there.
+  spec.workflow = std::move(record.workflow);
+  record.workflow = nullptr;
+  run->workflow_unstored = true;
   spec.uid = record.uid;
   spec.name = record.name;
   spec.namespace_ = record.namespace_;
@@ -133,7 +143,7 @@ void Engine::apply(Submit& c) {
     auto fn = std::move(c.reply);
     if (fn) replies_.push_back({[fn, e]() { fn(e); }});
   };
-  if (auto p = nul_path(wf, ""); !p.empty())
+  if (std::string p; has_nul(wf, &p))
     return reply_error(invalid(p + " contains a NUL byte, which no program can receive"));
   if (!dns_label(ns))
     return reply_error(invalid("metadata.namespace \"" + ns + "\": a lowercase RFC 1123 label must consist of lower "
@@ -479,7 +489,7 @@ Status Engine::recover() {
     if (rec.status.is_object() && rec.status.contains("outputs")) state.outputs = rec.status["outputs"];
     std::string uid = rec.uid;
     auto run = make_active(std::move(rec), std::move(state));
-    run->record.workflow = nullptr;
+    run->workflow_unstored = false;
     run->last_phase = run->record.phase;
     for (auto& [id, n] : run->state.nodes) {
       if (!node_type::is_leaf(n.type) || phase_fulfilled(n.phase)) continue;

@@ -218,7 +218,7 @@ Status Engine::commit_turn() {
     }
     st.changed.clear();
     RunRecord& rec = run->record;
-    bool is_new = !rec.workflow.is_null();
+    bool is_new = !rec.workflow.is_null() || run->workflow_unstored;
     if (!is_new && !st.run_changed) continue;
     rec.phase = st.phase.empty() ? std::string("Pending") : st.phase;
     rec.message = st.message;
@@ -227,8 +227,13 @@ Status Engine::commit_turn() {
     rec.status = Json::object();
     if (!st.outputs.is_null()) rec.status["outputs"] = st.outputs;
     rec.status["progress"] = progress_of(st);
+    // Stored once; later updates keep it.
+    Json workflow = std::move(rec.workflow);
+    rec.workflow = nullptr;
     batch.runs.push_back(rec);
-    rec.workflow = nullptr;  // stored once; later updates keep it
+    if (!workflow.is_null()) batch.runs.back().workflow = std::move(workflow);
+    else if (run->workflow_unstored) batch.runs.back().workflow_ref = &run->planner->spec().workflow;
+    run->workflow_unstored = false;
     st.run_changed = false;
     if (rec.phase != run->last_phase) {
       auto reason = run_event_reasons().find(rec.phase);

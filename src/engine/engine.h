@@ -137,6 +137,9 @@ class Engine {
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> start_env;
     bool finished = false;
     bool suspended = false;  // spec.suspend: nothing new starts
+    // The document the planner holds is not stored yet (a new run): the next commit writes
+    // it from there rather than from a copy in `record`.
+    bool workflow_unstored = false;
     std::set<std::string> stopping;  // daemons this engine has signalled since their scope ended
   };
   struct PendingStart {

@@ -223,6 +223,19 @@ spec:
     container: {image: alpine, args: ["{{inputs.parameters.msg}}", "{{steps.gen.outputs.result}}"]}
 )Y";
 
+// The API server's route has no CLI in front of it: the engine names where a NUL is.
+TEST_F(EngineTest, ANulByteIsRefusedWithItsPathAndNothingIsStored) {
+  auto e = make_engine();
+  Json wf = testlib::yaml_to_json(kLinear);
+  wf["spec"]["templates"][1]["container"]["args"].push_back(std::string("a\0b", 3));
+  std::optional<Result<RunRecord>> got;
+  e->post(Submit{wf, "", [&](Result<RunRecord> r) { got = std::move(r); }});
+  ASSERT_TRUE(e->run_once(std::chrono::milliseconds(0)).ok());
+  ASSERT_TRUE(got && !got->ok());
+  EXPECT_EQ(got->error().message, "spec.templates[1].container.args[1] contains a NUL byte, which no program can receive");
+  EXPECT_FALSE(e->has_active_runs());
+}
+
 TEST_F(EngineTest, ParametersResultAndArtifactsPassBetweenSteps) {
   use_table({{"*.gen", 0, "hello\n", {{"/tmp/msg", "from-file\n"}, {"/tmp/data.txt", "payload"}}}});
   auto e = make_engine();

@@ -24,6 +24,9 @@ struct RunRecord {
   // The Workflow object as submitted (metadata + spec, arguments applied). Written once,
   // when the run is created; null on later updates means "keep what is stored".
   Json workflow;
+  // When set, written in place of `workflow`: the engine's planner holds a new run's
+  // document, and a copy of a DAG of a thousand tasks is not free. Not owned.
+  const Json* workflow_ref = nullptr;
   // status fields other than nodes and phase/message/times: outputs, storedTemplates,
   // conditions, progress, estimatedDuration ... Replaced whole on every update.
   Json status;

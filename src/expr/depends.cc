@@ -14,7 +14,9 @@
 namespace tether::expr {
 
 struct DependsNode {
-  enum class Kind { kTask, kNot, kAnd, kOr } kind = Kind::kTask;
+  // kAllNames: every task of the expression's name list, each by its bare name: what a
+  // `dependencies` list means, without a node per name (layers of hundreds are common).
+  enum class Kind { kTask, kNot, kAnd, kOr, kAllNames } kind = Kind::kTask;
   std::string task;
   std::string result;  // empty for a bare name
   // Operands; chains of one operator are flat, so only ! and parentheses add depth.
@@ -157,20 +159,26 @@ bool result_holds(const TaskState& st, const std::string& result) {
   return false;
 }
 
-bool eval_node(const Node& n, const std::function<TaskState(const std::string&)>& lookup) {
+bool bare_name_holds(const TaskState& st) {
+  return result_holds(st, "Succeeded") || result_holds(st, "Skipped") || result_holds(st, "Daemoned") ||
+         (st.continue_on_error && result_holds(st, "Errored")) || (st.continue_on_failed && result_holds(st, "Failed"));
+}
+
+bool eval_node(const Node& n, const std::vector<std::string>& names,
+               const std::function<TaskState(const std::string&)>& lookup) {
   switch (n.kind) {
-    case Node::Kind::kNot: return !eval_node(*n.kids[0], lookup);
+    case Node::Kind::kAllNames:
+      return std::all_of(names.begin(), names.end(), [&](const std::string& t) { return bare_name_holds(lookup(t)); });
+    case Node::Kind::kNot: return !eval_node(*n.kids[0], names, lookup);
     case Node::Kind::kAnd:
-      return std::all_of(n.kids.begin(), n.kids.end(), [&](const NodePtr& k) { return eval_node(*k, lookup); });
+      return std::all_of(n.kids.begin(), n.kids.end(), [&](const NodePtr& k) { return eval_node(*k, names, lookup); });
     case Node::Kind::kOr:
-      return std::any_of(n.kids.begin(), n.kids.end(), [&](const NodePtr& k) { return eval_node(*k, lookup); });
+      return std::any_of(n.kids.begin(), n.kids.end(), [&](const NodePtr& k) { return eval_node(*k, names, lookup); });
     case Node::Kind::kTask: break;
   }
   TaskState st = lookup(n.task);
   if (!n.result.empty()) return result_holds(st, n.result);
-  return result_holds(st, "Succeeded") || result_holds(st, "Skipped") || result_holds(st, "Daemoned") ||
-         (st.continue_on_error && result_holds(st, "Errored")) ||
-         (st.continue_on_failed && result_holds(st, "Failed"));
+  return bare_name_holds(st);
 }
 
 }  // namespace
@@ -182,11 +190,11 @@ DependsExpr& DependsExpr::operator=(const DependsExpr&) = default;
 DependsExpr::DependsExpr(DependsExpr&&) noexcept = default;
 DependsExpr& DependsExpr::operator=(DependsExpr&&) noexcept = default;
 
-std::vector<std::string> DependsExpr::task_names() const { return names_; }
+const std::vector<std::string>& DependsExpr::task_names() const { return names_; }
 std::vector<std::string> DependsExpr::item_dependencies() const { return item_names_; }
 
 bool DependsExpr::eval(const std::function<TaskState(const std::string&)>& lookup) const {
-  return root_ && eval_node(*root_, lookup);
+  return root_ && eval_node(*root_, names_, lookup);
 }
 
 Result<DependsExpr> parse_depends(std::string_view text) {
@@ -201,30 +209,25 @@ Result<DependsExpr> parse_depends(std::string_view text) {
 }
 
 Result<DependsExpr> dependencies_expr(const std::vector<std::string>& dependencies) {
-  std::string text = dependencies_to_depends(dependencies);
   bool plain = !dependencies.empty();
   for (const auto& d : dependencies)
     plain = plain && !d.empty() && std::all_of(d.begin(), d.end(), name_char);
-  if (!plain) return parse_depends(text);  // the parser's messages for what is not a name
+  // The parser's messages for what is not a name.
+  if (!plain) return parse_depends(dependencies_to_depends(dependencies));
   DependsExpr e;
-  std::unordered_set<std::string> seen;
-  std::vector<NodePtr> kids;
-  for (const auto& d : dependencies) {
-    auto n = std::make_unique<Node>();
-    n->task = d;
-    kids.push_back(std::move(n));
-    if (seen.insert(d).second) e.names_.push_back(d);
-  }
-  NodePtr root;
-  if (kids.size() == 1) {
-    root = std::move(kids.front());
+  e.names_.reserve(dependencies.size());
+  if (dependencies.size() < 16) {
+    for (const auto& d : dependencies)
+      if (std::find(e.names_.begin(), e.names_.end(), d) == e.names_.end()) e.names_.push_back(d);
   } else {
-    root = std::make_unique<Node>();
-    root->kind = Node::Kind::kAnd;
-    root->kids = std::move(kids);
+    std::unordered_set<std::string_view> seen;
+    for (const auto& d : dependencies)
+      if (seen.insert(d).second) e.names_.push_back(d);
   }
+  auto root = std::make_unique<Node>();
+  root->kind = Node::Kind::kAllNames;
   e.root_ = std::shared_ptr<const Node>(std::move(root));
-  e.text_ = std::move(text);
+  e.text_ = dependencies_to_depends(dependencies);
   return e;
 }
 

@@ -40,7 +40,7 @@ class DependsExpr {
   DependsExpr& operator=(DependsExpr&&) noexcept;
 
   // Every task referenced, in order of first appearance, without duplicates.
-  std::vector<std::string> task_names() const;
+  const std::vector<std::string>& task_names() const;
   // Tasks referenced with .AnySucceeded or .AllFailed (Argo waits for all their children).
   std::vector<std::string> item_dependencies() const;
   // Evaluates with the states lookup returns; call it only when every dependency has

@@ -90,30 +90,30 @@ std::shared_ptr<const DagShape> make_shape(const Json& tmpl, const std::string& 
   auto shape = std::make_shared<DagShape>();
   const Json& list = jget(jget(tmpl, "dag"), "tasks");
   if (!list.is_array()) return shape;
-  std::set<std::string> depended;
   for (size_t i = 0; i < list.size(); ++i) {
     const Json& t = list[i];
     DagShape::Task task;
     task.name = jstr(t, "name");
     task.node_id = node_id(workflow, dag_node + "." + task.name);
-    std::vector<std::string> deps;
     if (!jstr(t, "depends").empty()) {
       task.logic = jstr(t, "depends");
-    } else {
-      const Json& d = jget(t, "dependencies");
-      if (d.is_array())
-        for (const auto& x : d) deps.push_back(value_text(x));
-      if (!deps.empty()) task.logic = expr::dependencies_to_depends(deps);
-    }
-    if (!task.logic.empty()) {
-      auto parsed = deps.empty() ? expr::parse_depends(task.logic) : expr::dependencies_expr(deps);
+      auto parsed = expr::parse_depends(task.logic);
+      if (parsed.ok()) task.parsed = std::move(*parsed);
+      else task.parse_error = parsed.error().message;
+    } else if (const Json& d = jget(t, "dependencies"); d.is_array() && !d.empty()) {
+      std::vector<std::string> deps;
+      deps.reserve(d.size());
+      for (const auto& x : d) deps.push_back(value_text(x));
+      auto parsed = expr::dependencies_expr(deps);
       if (parsed.ok()) {
-        task.deps = parsed->task_names();
+        task.logic = parsed->text();
         task.parsed = std::move(*parsed);
       } else {
+        task.logic = expr::dependencies_to_depends(deps);
         task.parse_error = parsed.error().message;
       }
     }
+    if (task.parsed) task.deps = task.parsed->task_names();
     const Json& hooks = jget(t, "hooks");
     if (hooks.is_object())
       for (auto it = hooks.begin(); it != hooks.end(); ++it)
@@ -126,17 +126,20 @@ std::shared_ptr<const DagShape> make_shape(const Json& tmpl, const std::string& 
       for (auto it = t.begin(); it != t.end(); ++it)
         if (it.key() != "dependencies" && it.key() != "depends") text += "\"" + it.key() + "\":" + it.value().dump() + ",";
     task.reads = task_reads(text);
-    for (const auto& d : task.deps) depended.insert(d);
     shape->index.emplace(task.name, shape->tasks.size());
     shape->tasks.push_back(std::move(task));
   }
+  // A task no other task depends on is a leaf (targets default to the leaves).
+  std::vector<char> depended(shape->tasks.size(), 0);
   for (auto& task : shape->tasks)
     for (const auto& d : task.deps) {
       auto it = shape->index.find(d);
-      task.dep_index.push_back(it == shape->index.end() ? -1 : static_cast<int>(it->second));
+      int at = it == shape->index.end() ? -1 : static_cast<int>(it->second);
+      task.dep_index.push_back(at);
+      if (at >= 0) depended[static_cast<size_t>(at)] = 1;
     }
-  for (const auto& t : list)
-    if (!depended.count(jstr(t, "name"))) shape->leaves.push_back(jstr(t, "name"));
+  for (size_t i = 0; i < shape->tasks.size(); ++i)
+    if (!depended[i]) shape->leaves.push_back(shape->tasks[i].name);
   shape->settled.assign(shape->tasks.size(), 0);
   shape->node_ptr.assign(shape->tasks.size(), nullptr);
   shape->node_known.assign(shape->tasks.size(), 0);

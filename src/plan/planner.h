@@ -213,7 +213,7 @@ class Planner {
   bool deadline_exceeded() const { return deadline_exceeded_; }
 
   // The workflow's effective spec (workflowTemplateRef merged) and entrypoint.
-  const Json& exec_spec() const { return exec_spec_; }
+  const Json& exec_spec() const;
   const RunSpec& spec() const { return spec_; }
 
   // The leaves' processed templates live in the node; helpers for the engine.
@@ -227,7 +227,9 @@ class Planner {
 
   RunSpec spec_;
   RunState& state_;
-  Json exec_spec_;
+  // Set only when the effective spec differs from the workflow's own, which is read in place
+  // (it can be a large document).
+  std::optional<Json> merged_spec_;
   bool prepared_ = false;
   Status prepare_status_;
   std::string shutdown_;

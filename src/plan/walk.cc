@@ -131,28 +131,38 @@ bool mentions_result(const Json& j) {
 
 }  // namespace
 
+const Json& Planner::exec_spec() const {
+  if (merged_spec_) return *merged_spec_;
+  static const Json kEmpty = Json::object();
+  const Json& own = jget(spec_.workflow, "spec");
+  return own.is_object() ? own : kEmpty;
+}
+
 Status Planner::prepare() {
-  const Json& wf_spec = jget(spec_.workflow, "spec");
-  exec_spec_ = wf_spec.is_object() ? wf_spec : Json::object();
-  const Json& ref = jget(exec_spec_, "workflowTemplateRef");
+  merged_spec_.reset();
+  const Json& ref = jget(exec_spec(), "workflowTemplateRef");
   const bool from_template = ref.is_object();
   if (from_template) {
     if (!spec_.templates) return not_found("workflowTemplateRef: no template store to resolve it");
     bool cluster = jget(ref, "clusterScope").is_boolean() && ref["clusterScope"].get<bool>();
     Json obj = TRY(spec_.templates(cluster, jstr(ref, "name")));
     Json merged = jget(obj, "spec").is_object() ? obj["spec"] : Json::object();
-    for (auto it = exec_spec_.begin(); it != exec_spec_.end(); ++it) {
+    const Json& own = exec_spec();
+    for (auto it = own.begin(); it != own.end(); ++it) {
       if (it.key() == "workflowTemplateRef") continue;
       if (it.key() == "arguments") merged["arguments"] = merge_arguments(jget(merged, "arguments"), it.value());
       else merged[it.key()] = it.value();
     }
-    exec_spec_ = merged;
+    merged_spec_ = std::move(merged);
   }
-  if (!spec_.entrypoint.empty()) exec_spec_["entrypoint"] = spec_.entrypoint;
+  if (!spec_.entrypoint.empty()) {
+    if (!merged_spec_) merged_spec_ = exec_spec();
+    (*merged_spec_)["entrypoint"] = spec_.entrypoint;
+  }
   // Argo captures a step's stdout as outputs.result only when something reads it. Its
   // strings are looked through in place: a DAG of a thousand tasks is a large document to
-  // write out as text twice. (Without a template reference exec_spec_ is the workflow's.)
-  capture_result_ = mentions_result(spec_.workflow) || (from_template && mentions_result(exec_spec_));
+  // write out as text twice. (Without a template reference the effective spec is the workflow's.)
+  capture_result_ = mentions_result(spec_.workflow) || (from_template && mentions_result(exec_spec()));
   return ok_status();
 }
 
@@ -215,7 +225,7 @@ Vars Planner::Walk::base_globals(const Planner& p) {
   Vars g;
   const RunSpec& s = p.spec_;
   const Json& meta = jget(s.workflow, "metadata");
-  const Json& spec = p.exec_spec_;
+  const Json& spec = p.exec_spec();
   g["workflow.name"] = s.name;
   g["workflow.namespace"] = s.namespace_;
   g["workflow.uid"] = s.uid;
@@ -288,7 +298,7 @@ Result<Turn> Planner::Walk::run() {
     finish("Error", p_.prepare_status_.error().str());
     return turn_;
   }
-  if (auto secs = int_of(jget(p_.exec_spec_, "activeDeadlineSeconds"), 0); secs > 0 && st.started_at) {
+  if (auto secs = int_of(jget(p_.exec_spec(), "activeDeadlineSeconds"), 0); secs > 0 && st.started_at) {
     WallTime deadline = *st.started_at + std::chrono::seconds(secs);
     if (now_ >= deadline) p_.deadline_exceeded_ = true;
     else if (!turn_.wake_at || deadline < *turn_.wake_at) turn_.wake_at = deadline;
@@ -302,15 +312,15 @@ Result<Turn> Planner::Walk::run() {
         if (const NodeStatus* pod = st.get(c.boundary_id); pod && phase_fulfilled(pod->phase))
           settle_containers(st, *pod, {});
 
-  TmplCtx ctx{&p_.exec_spec_, "local/" + wf};
-  Json holder = {{"template", jstr(p_.exec_spec_, "entrypoint")}};
-  Exec root = execute_template(wf, holder, jget(p_.exec_spec_, "arguments"), ctx, {});
+  TmplCtx ctx{&p_.exec_spec(), "local/" + wf};
+  Json holder = {{"template", jstr(p_.exec_spec(), "entrypoint")}};
+  Exec root = execute_template(wf, holder, jget(p_.exec_spec(), "arguments"), ctx, {});
   if (!root.error.empty()) {
     finish("Error", "error in entry template execution: " + root.error);
     return turn_;
   }
   bool hooks_done = true;
-  Exec hooked = run_hooks(jget(p_.exec_spec_, "hooks"), wf, "", ctx, {}, &hooks_done);
+  Exec hooked = run_hooks(jget(p_.exec_spec(), "hooks"), wf, "", ctx, {}, &hooks_done);
   if (!hooked.error.empty() && root.node) mark(wf, phase::kError, hooked.error);
   if (!hooks_done) return turn_;
   if (!root.node || !phase_fulfilled(root.node->phase)) return turn_;
@@ -337,10 +347,10 @@ Result<Turn> Planner::Walk::run() {
   globals_["workflow.failures"] = to_go_json(Json(to_go_json(failures)));
 
   NodeStatus* exit_node = nullptr;
-  const Json& hooks = jget(p_.exec_spec_, "hooks");
+  const Json& hooks = jget(p_.exec_spec(), "hooks");
   Json exit_hook;
   if (jget(hooks, "exit").is_object()) exit_hook = hooks["exit"];
-  else if (!jstr(p_.exec_spec_, "onExit").empty()) exit_hook = {{"template", p_.exec_spec_["onExit"]}};
+  else if (!jstr(p_.exec_spec(), "onExit").empty()) exit_hook = {{"template", p_.exec_spec()["onExit"]}};
   if (exit_hook.is_object()) {
     Json h = Json::object();
     if (exit_hook.contains("template")) h["template"] = exit_hook["template"];
@@ -676,13 +686,13 @@ Exec Planner::Walk::execute_template(const std::string& name, const Json& holder
   auto resolved = resolve_template(holder, ctx);
   if (!resolved.ok()) return error_node(resolved.error().message);
   auto [tmpl, tctx] = std::move(*resolved);
-  const Json& defaults = jget(p_.exec_spec_, "templateDefaults");
+  const Json& defaults = jget(p_.exec_spec(), "templateDefaults");
   merge_defaults(defaults, tmpl);
   std::string kind = kind_of(tmpl);
   std::string tname = jstr(tmpl, "name");
 
   Json retry = jget(tmpl, "retryStrategy");
-  if (!retry.is_object() && is_pod_kind(kind)) retry = jget(p_.exec_spec_, "retryStrategy");
+  if (!retry.is_object() && is_pod_kind(kind)) retry = jget(p_.exec_spec(), "retryStrategy");
 
   Vars locals = globals_;
   locals["node.name"] = name;

@@ -17,7 +17,8 @@ namespace tether::server {
 // the handler may block (it usually waits for the engine thread's reply).
 class ControlServer {
  public:
-  using Handler = std::function<Json(const Json& request)>;
+  // The request is the handler's to take parts of (a submitted workflow is moved, not copied).
+  using Handler = std::function<Json(Json& request)>;
 
   static Result<std::unique_ptr<ControlServer>> listen(const std::string& socket_path, Handler handler);
   ~ControlServer();

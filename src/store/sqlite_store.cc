@@ -111,16 +111,17 @@ Status SqliteStore::upsert_run(const RunRecord& r) {
       "workflow = COALESCE(excluded.workflow, runs.workflow), status = excluded.status"));
   st->bind(1, r.uid).bind(2, r.name).bind(3, r.namespace_).bind(4, r.phase).bind(5, r.message);
   st->bind(6, r.created_at).bind(7, r.started_at).bind(8, r.finished_at);
-  if (r.workflow.is_null()) st->bind_null(9);
-  else st->bind(9, dump(r.workflow));
+  const Json& workflow = r.workflow_ref ? *r.workflow_ref : r.workflow;
+  if (workflow.is_null()) st->bind_null(9);
+  else st->bind(9, dump(workflow));
   if (r.status.is_null()) st->bind_null(10);
   else st->bind(10, dump(r.status));
   TRY_STATUS(st->run("cannot write run " + r.namespace_ + "/" + r.name + " (" + r.uid + ")"));
-  if (r.workflow.is_null()) return {};
+  if (workflow.is_null()) return {};
 
   auto del = TRY(db_->prepare("DELETE FROM run_labels WHERE run_uid = ?1"));
   TRY_STATUS(del->bind(1, r.uid).run("cannot clear labels of run " + r.uid));
-  const Json* labels = labels_of(r.workflow);
+  const Json* labels = labels_of(workflow);
   if (!labels) return {};
   auto ins = TRY(db_->prepare("INSERT INTO run_labels (run_uid, key, value) VALUES (?1, ?2, ?3)"));
   for (auto it = labels->begin(); it != labels->end(); ++it) {

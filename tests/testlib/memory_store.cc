@@ -39,7 +39,9 @@ Status MemoryStore::apply(Runs& runs, int64_t& seq, const engine::Batch& batch) 
     if (created) it->second.seq = ++seq;
     Json kept = std::move(it->second.record.workflow);
     it->second.record = r;
-    if (r.workflow.is_null()) it->second.record.workflow = std::move(kept);
+    it->second.record.workflow_ref = nullptr;
+    if (r.workflow_ref) it->second.record.workflow = *r.workflow_ref;
+    else if (r.workflow.is_null()) it->second.record.workflow = std::move(kept);
   }
   for (const auto& gone : batch.deleted_nodes) {
     auto it = runs.find(gone.first);
