@@ -6,7 +6,7 @@
 namespace tether {
 
 std::string SourcePos::str() const {
-  std::string s = file;
+  std::string s = file.str();
   if (line > 0) {
     s += ":" + std::to_string(line);
     if (col > 0) s += ":" + std::to_string(col);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cassert>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,9 +11,32 @@
 
 namespace tether {
 
+// A file's name, shared by every copy: each value parsed from a file carries its position,
+// and a string copy per value was a large part of reading a big workflow.
+class FileName {
+ public:
+  FileName() = default;
+  FileName(std::string name) : name_(name.empty() ? nullptr : std::make_shared<const std::string>(std::move(name))) {}
+  FileName(const char* name) : FileName(std::string(name)) {}
+
+  const std::string& str() const { return name_ ? *name_ : no_name(); }
+  operator const std::string&() const { return str(); }
+  bool empty() const { return !name_; }
+  friend bool operator==(const FileName& a, const FileName& b) { return a.str() == b.str(); }
+  friend bool operator==(const FileName& a, const std::string& b) { return a.str() == b; }
+  friend bool operator==(const FileName& a, const char* b) { return a.str() == b; }
+
+ private:
+  static const std::string& no_name() {
+    static const std::string kEmpty;
+    return kEmpty;
+  }
+  std::shared_ptr<const std::string> name_;
+};
+
 // Where a value came from in a user's file. line and col are 1-based; 0 means unknown.
 struct SourcePos {
-  std::string file;
+  FileName file;
   int line = 0;
   int col = 0;
 

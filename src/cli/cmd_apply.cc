@@ -155,9 +155,9 @@ int delete_files(const std::vector<std::string>& paths, const std::string& names
     rc = 1;
     if (r.error().message.find("not found") != std::string::npos)
       fmt::print(stderr, "Error from server (NotFound): error when deleting \"{}\": {}s{} \"{}\" not found\n",
-                 d.pos.file, kind, core ? "" : ".argoproj.io", name);
+                 d.pos.file.str(), kind, core ? "" : ".argoproj.io", name);
     else
-      fmt::print(stderr, "Error: error when deleting \"{}\": {}\n", d.pos.file, r.error().message);
+      fmt::print(stderr, "Error: error when deleting \"{}\": {}\n", d.pos.file.str(), r.error().message);
   }
   return rc;
 }

@@ -316,7 +316,7 @@ class TreeBuilder {
     return key.scalar;
   }
 
-  const std::string& path_;
+  const FileName path_;  // shared by every position
   const ParseOptions& limits_;
   std::vector<Open> stack_;
   std::map<std::string, Anchored> anchors_;

@@ -47,7 +47,7 @@ TEST(Yaml, PositionsAreOneBased) {
   EXPECT_EQ(spec->entries[0].key_pos.col, 3);
   EXPECT_EQ(spec->get("entrypoint")->pos.col, 15);
   EXPECT_EQ(spec->get("templates")->items[0].pos.line, 4);
-  EXPECT_EQ(spec->get("templates")->items[0].pos.file, "t.yaml");
+  EXPECT_EQ(spec->get("templates")->items[0].pos.file.str(), "t.yaml");
 }
 
 TEST(Yaml, MergeKeysExplicitWinsAndEarlierSourceWins) {
