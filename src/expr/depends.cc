@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace tether::expr {
@@ -18,6 +19,7 @@ struct DependsNode {
   // `dependencies` list means, without a node per name (layers of hundreds are common).
   enum class Kind { kTask, kNot, kAnd, kOr, kAllNames } kind = Kind::kTask;
   std::string task;
+  size_t name_index = 0;  // of task in the expression's task_names()
   std::string result;  // empty for a bare name
   // Operands; chains of one operator are flat, so only ! and parentheses add depth.
   std::vector<std::unique_ptr<DependsNode>> kids;
@@ -125,15 +127,17 @@ class Parser {
       }
       if (n->result == "AnySucceeded" || n->result == "AllFailed") add(item_names, item_seen_, n->task);
     }
-    add(names, seen_, n->task);
+    n->name_index = add(names, seen_, n->task);
     return n;
   }
-  // A set beside each list: `dependencies` of a task after a layer of hundreds become one
+  // A map beside each list: `dependencies` of a task after a layer of hundreds become one
   // long && chain, and a search of the list per name would make its parse quadratic.
-  static void add(std::vector<std::string>& v, std::unordered_set<std::string>& seen, const std::string& s) {
-    if (seen.insert(s).second) v.push_back(s);
+  static size_t add(std::vector<std::string>& v, std::unordered_map<std::string, size_t>& seen, const std::string& s) {
+    auto [it, added] = seen.emplace(s, v.size());
+    if (added) v.push_back(s);
+    return it->second;
   }
-  std::unordered_set<std::string> seen_, item_seen_;
+  std::unordered_map<std::string, size_t> seen_, item_seen_;
 
   std::string_view s_;
   size_t i_ = 0;
@@ -164,11 +168,12 @@ bool bare_name_holds(const TaskState& st) {
          (st.continue_on_error && result_holds(st, "Errored")) || (st.continue_on_failed && result_holds(st, "Failed"));
 }
 
-bool eval_node(const Node& n, const std::vector<std::string>& names,
-               const std::function<TaskState(const std::string&)>& lookup) {
+bool eval_node(const Node& n, size_t names, const std::function<TaskState(size_t)>& lookup) {
   switch (n.kind) {
     case Node::Kind::kAllNames:
-      return std::all_of(names.begin(), names.end(), [&](const std::string& t) { return bare_name_holds(lookup(t)); });
+      for (size_t i = 0; i < names; ++i)
+        if (!bare_name_holds(lookup(i))) return false;
+      return true;
     case Node::Kind::kNot: return !eval_node(*n.kids[0], names, lookup);
     case Node::Kind::kAnd:
       return std::all_of(n.kids.begin(), n.kids.end(), [&](const NodePtr& k) { return eval_node(*k, names, lookup); });
@@ -176,7 +181,7 @@ bool eval_node(const Node& n, const std::vector<std::string>& names,
       return std::any_of(n.kids.begin(), n.kids.end(), [&](const NodePtr& k) { return eval_node(*k, names, lookup); });
     case Node::Kind::kTask: break;
   }
-  TaskState st = lookup(n.task);
+  TaskState st = lookup(n.name_index);
   if (!n.result.empty()) return result_holds(st, n.result);
   return bare_name_holds(st);
 }
@@ -194,7 +199,11 @@ const std::vector<std::string>& DependsExpr::task_names() const { return names_;
 std::vector<std::string> DependsExpr::item_dependencies() const { return item_names_; }
 
 bool DependsExpr::eval(const std::function<TaskState(const std::string&)>& lookup) const {
-  return root_ && eval_node(*root_, names_, lookup);
+  return eval_at([&](size_t i) { return lookup(names_[i]); });
+}
+
+bool DependsExpr::eval_at(const std::function<TaskState(size_t)>& lookup) const {
+  return root_ && eval_node(*root_, names_.size(), lookup);
 }
 
 Result<DependsExpr> parse_depends(std::string_view text) {

@@ -46,6 +46,8 @@ class DependsExpr {
   // Evaluates with the states lookup returns; call it only when every dependency has
   // finished (Argo does not evaluate before that).
   bool eval(const std::function<TaskState(const std::string&)>& lookup) const;
+  // The same, with each task given by its index in task_names().
+  bool eval_at(const std::function<TaskState(size_t)>& lookup) const;
   const std::string& text() const { return text_; }
 
  private:

@@ -32,6 +32,8 @@ struct DagShape {
     std::vector<std::string> deps;           // the task names the logic references
     bool has_hooks = false;                  // lifecycle hooks other than exit
     bool has_exit_hook = false;
+    bool continue_on_error = false;          // continueOn, which its dependents read
+    bool continue_on_failed = false;
     // The tasks whose variables (tasks.X...) its fields mention; unset: it may read any,
     // as an expression over the whole `tasks` map would.
     std::optional<std::set<std::string>> reads;
@@ -119,6 +121,9 @@ std::shared_ptr<const DagShape> make_shape(const Json& tmpl, const std::string& 
       for (auto it = hooks.begin(); it != hooks.end(); ++it)
         (it.key() == "exit" ? task.has_exit_hook : task.has_hooks) = true;
     if (!jstr(t, "onExit").empty()) task.has_exit_hook = true;
+    const Json& co = jget(t, "continueOn");
+    task.continue_on_error = co.is_object() && co.value("error", false);
+    task.continue_on_failed = co.is_object() && co.value("failed", false);
     // Its dependency names are no variable references, and after a layer of hundreds they
     // are most of the task's text.
     std::string text;
@@ -237,15 +242,26 @@ struct DagRun {
   }
 
   void connect(const std::string& t, const std::string& child, const NodeStatus* group) {
-    const std::vector<std::string>& deps = dependencies(t);
-    if (deps.empty() || group) {
+    auto at = shape.index.find(t);
+    if (at == shape.index.end() || shape.tasks[at->second].deps.empty() || group) {
       w.add_child(group ? group->name : name, child);
       return;
     }
+    const DagShape::Task& ti = shape.tasks[at->second];
     const std::string cid = w.id_of(child);
-    for (const auto& d : deps) {
-      NodeStatus* dn = task_node(d);
+    for (size_t k = 0; k < ti.deps.size(); ++k) {
+      int d = ti.dep_index[k];
+      NodeStatus* dn = d >= 0 ? node_at(static_cast<size_t>(d)) : task_node(ti.deps[k]);
       if (!dn) continue;
+      // A pod without Container nodes is left through itself (outbound_nodes, without its
+      // list: after a layer of a hundred this runs a hundred times per task).
+      if (node_type::is_leaf(dn->type)) {
+        const NodeStatus* first = dn->children.empty() ? nullptr : w.get(dn->children.front());
+        if (!first || first->type != node_type::kContainer) {
+          w.add_child_id(*dn, cid);
+          continue;
+        }
+      }
       for (const auto& o : w.outbound_nodes(dn->id))
         if (const NodeStatus* on = w.get(o)) w.add_child_id(const_cast<NodeStatus&>(*on), cid);
     }
@@ -345,9 +361,11 @@ struct DagRun {
       // only what has ended is settled.
       if (k == settled && phase_fulfilled(dn->phase) && !dt.has_hooks && !dt.has_exit_hook) ++settled;
     }
-    bool go = ti.parsed->eval([&](const std::string& d) {
+    // By index: a task after a layer of a hundred evaluates a hundred names.
+    bool go = ti.parsed->eval_at([&](size_t k) {
       expr::TaskState s;
-      const NodeStatus* dn = task_node(d);
+      int d = ti.dep_index[k];
+      const NodeStatus* dn = d >= 0 ? node_at(static_cast<size_t>(d)) : task_node(ti.deps[k]);
       if (!dn) return s;
       s.phase = dn->phase;
       s.daemoned = dn->daemoned && dn->phase != phase::kPending;
@@ -356,10 +374,9 @@ struct DagRun {
         for (const auto& c : dn->children)
           if (const NodeStatus* cn = w.get(c)) s.child_phases.push_back(cn->phase);
       }
-      if (const Json* dj = task(d)) {
-        const Json& co = jget(*dj, "continueOn");
-        s.continue_on_error = co.is_object() && co.value("error", false);
-        s.continue_on_failed = co.is_object() && co.value("failed", false);
+      if (d >= 0) {
+        s.continue_on_error = shape.tasks[static_cast<size_t>(d)].continue_on_error;
+        s.continue_on_failed = shape.tasks[static_cast<size_t>(d)].continue_on_failed;
       }
       return s;
     });
