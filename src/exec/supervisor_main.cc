@@ -222,7 +222,10 @@ class Supervisor {
     r.add("step_start", proc_start_time(step_pid_));
     r.add("started_us", started_us_);
     r.add("time", rfc3339_us(started_us_));
-    if (!write_file_replace(path(node_file::kStarted), r.encode()))
+    // In place, not through a renamed temporary (an inode fewer per step): a reader that
+    // catches it half written cannot decode it and looks the lock's holder up instead, as
+    // it does before the file exists.
+    if (!write_file_in_place(path(node_file::kStarted), r.encode()))
       complain("cannot write " + path(node_file::kStarted) + ": " + std::strerror(errno));
   }
 
