@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace tether::spec {
 
@@ -93,6 +94,12 @@ bool yaml_style_float(std::string_view s) {
     if (digits() == 0) return false;
   }
   return i == s.size();
+}
+
+// Whether YAML 1.1 may read a plain scalar as something other than its text.
+bool may_not_be_string(const std::string& text) {
+  if (text.empty() || std::string_view("~.+-0123456789").find(text[0]) != std::string_view::npos) return true;
+  return one_of(text, kNull) || one_of(text, kTrue) || one_of(text, kFalse);
 }
 
 Json resolve_plain(const std::string& text) {
@@ -214,10 +221,11 @@ class TreeBuilder {
     Node node;
     std::string anchor;
     size_t first_count = 0;  // node_count_ when this collection started
-    // Maps: the key waiting for its value, the merge sources, and explicit keys seen.
+    // Maps: the key waiting for its value and the merge sources. Keys already there are
+    // found in node.entries; a large map also indexes them (index into entries).
     std::optional<Node> pending_key;
     std::vector<Node> merges;
-    std::map<std::string, SourcePos> seen;
+    std::unordered_map<std::string_view, size_t> seen;
   };
   struct Anchored {
     Node node;
@@ -269,16 +277,41 @@ class TreeBuilder {
       return;
     }
     std::string name = key_text(key);
-    auto [it, inserted] = map.seen.emplace(name, key.pos);
-    if (!inserted && limits_.allow_duplicate_keys) {
-      for (auto& e : map.node.entries)
-        if (e.key == name) e.value = std::move(value);
-      return;
+    if (MapEntry* earlier = find_entry(map, name)) {
+      if (limits_.allow_duplicate_keys) {
+        earlier->value = std::move(value);
+        return;
+      }
+      fail(key.pos, fmt::format("mapping key \"{}\" already defined at line {}, column {}", name, earlier->key_pos.line,
+                                earlier->key_pos.col));
     }
-    if (!inserted)
-      fail(key.pos, fmt::format("mapping key \"{}\" already defined at line {}, column {}", name, it->second.line,
-                                it->second.col));
-    map.node.entries.push_back(MapEntry{std::move(name), key.pos, std::move(value)});
+    append_entry(map, MapEntry{std::move(name), key.pos, std::move(value)});
+  }
+
+  // Most maps have a handful of keys: a look through them beats a set per map.
+  static constexpr size_t kIndexFrom = 16;
+  static MapEntry* find_entry(Open& map, const std::string& key) {
+    auto& entries = map.node.entries;
+    if (entries.size() < kIndexFrom) {
+      for (auto& e : entries)
+        if (e.key == key) return &e;
+      return nullptr;
+    }
+    auto it = map.seen.find(key);
+    return it == map.seen.end() ? nullptr : &entries[it->second];
+  }
+  // The index holds views of the entries' keys: rebuilt when the entries move.
+  static void append_entry(Open& map, MapEntry e) {
+    auto& entries = map.node.entries;
+    bool moved = entries.size() == entries.capacity();
+    entries.push_back(std::move(e));
+    if (entries.size() < kIndexFrom) return;
+    if (moved || entries.size() == kIndexFrom) {
+      map.seen.clear();
+      for (size_t i = 0; i < entries.size(); ++i) map.seen.emplace(entries[i].key, i);
+    } else {
+      map.seen.emplace(entries.back().key, entries.size() - 1);
+    }
   }
 
   void add_merge_source(Open& map, const SourcePos& at, Node value) {
@@ -301,7 +334,7 @@ class TreeBuilder {
   static void apply_merges(Open& map) {
     for (auto& source : map.merges)
       for (auto& e : source.entries)
-        if (map.seen.emplace(e.key, e.key_pos).second) map.node.entries.push_back(std::move(e));
+        if (!find_entry(map, e.key)) append_entry(map, std::move(e));
   }
 
   // Map keys become JSON object keys: scalars by their resolved text, as sigs.k8s.io/yaml
@@ -309,6 +342,7 @@ class TreeBuilder {
   std::string key_text(const Node& key) {
     if (key.kind == Node::Kind::kNull) return "null";
     if (key.kind != Node::Kind::kScalar) fail(key.pos, "mapping keys must be scalars");
+    if (key.plain && !may_not_be_string(key.scalar)) return key.scalar;
     Json v = key.scalar_value();
     if (v.is_string()) return v.get<std::string>();
     if (v.is_boolean()) return v.get<bool>() ? "true" : "false";

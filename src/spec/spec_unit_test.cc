@@ -67,6 +67,35 @@ TEST(Yaml, DuplicateKeysNameBothPositions) {
   EXPECT_EQ(to_json(ok->front())["a"], 3);
 }
 
+// Past a handful of keys a map indexes them: the same answers, in source order.
+TEST(Yaml, ALargeMapFindsDuplicatesAndMergesLikeASmallOne) {
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "k" + std::to_string(i) + ": " + std::to_string(i) + "\n";
+  auto ok = parse_yaml(text, "big.yaml");
+  ASSERT_TRUE(ok.ok());
+  ASSERT_EQ(ok->front().entries.size(), 40u);
+  EXPECT_EQ(ok->front().entries[39].key, "k39");
+  auto dup = parse_yaml(text + "k3: again\n", "big.yaml");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().str(), "big.yaml:41:1: mapping key \"k3\" already defined at line 4, column 1");
+  ParseOptions lenient;
+  lenient.allow_duplicate_keys = true;
+  auto last = parse_yaml(text + "k3: again\n", "big.yaml", lenient);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(to_json(last->front())["k3"], "again");
+  std::string merged = "base: &b {";
+  for (int i = 0; i < 30; ++i) merged += (i ? ", m" : "m") + std::to_string(i) + ": " + std::to_string(i);
+  merged += "}\nuse:\n";
+  for (int i = 0; i < 20; ++i) merged += "  m" + std::to_string(i * 2) + ": own\n";
+  merged += "  <<: *b\n";
+  auto m = parse_yaml(merged, "m.yaml");
+  ASSERT_TRUE(m.ok());
+  Json use = to_json(*m->front().get("use"));
+  EXPECT_EQ(use.size(), 35u);  // m0..m29 and the own m30..m38
+  EXPECT_EQ(use["m2"], "own");
+  EXPECT_EQ(use["m3"], 3);
+}
+
 TEST(Yaml, AliasBombIsStopped) {
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   const char* names = "abcdefghij";

@@ -748,16 +748,25 @@ struct DagInfo {
 // Putting only the named ancestors' outputs in scope keeps a wide DAG's validation linear:
 // a task of the tenth layer of a hundred has nine hundred ancestors.
 std::optional<std::set<std::string>> tasks_referenced(const Json& raw_task) {
-  std::string text = raw_task.dump();
-  if (text.find("tasks[") != std::string::npos) return std::nullopt;
+  // String by string rather than over the task written out: after a layer of hundreds a
+  // task is mostly dependency names, which never hold a '.' or a '['.
+  bool any = false;
   std::set<std::string> names;
-  for (size_t at = text.find("tasks."); at != std::string::npos; at = text.find("tasks.", at + 6)) {
-    size_t end = at + 6;
-    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '-' ||
-                                 text[end] == '_'))
-      ++end;
-    names.insert(text.substr(at + 6, end - at - 6));
-  }
+  for_each_string(raw_task, [&](const std::string& text) {
+    if (any) return;
+    if (text.find("tasks[") != std::string::npos) {
+      any = true;
+      return;
+    }
+    for (size_t at = text.find("tasks."); at != std::string::npos; at = text.find("tasks.", at + 6)) {
+      size_t end = at + 6;
+      while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '-' ||
+                                   text[end] == '_'))
+        ++end;
+      names.insert(text.substr(at + 6, end - at - 6));
+    }
+  });
+  if (any) return std::nullopt;
   return names;
 }
 
