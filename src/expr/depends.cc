@@ -217,17 +217,27 @@ Result<DependsExpr> parse_depends(std::string_view text) {
   return e;
 }
 
-Result<DependsExpr> dependencies_expr(const std::vector<std::string>& dependencies) {
+Result<DependsExpr> dependencies_expr(std::vector<std::string> dependencies) {
   bool plain = !dependencies.empty();
   for (const auto& d : dependencies)
     plain = plain && !d.empty() && std::all_of(d.begin(), d.end(), name_char);
   // The parser's messages for what is not a name.
   if (!plain) return parse_depends(dependencies_to_depends(dependencies));
   DependsExpr e;
-  e.names_.reserve(dependencies.size());
+  e.text_ = dependencies_to_depends(dependencies);
+  // Each name once, in order of first appearance; the list itself when it has no repeats.
+  bool repeats = false;
   if (dependencies.size() < 16) {
+    for (size_t i = 1; i < dependencies.size() && !repeats; ++i)
+      repeats = std::find(dependencies.begin(), dependencies.begin() + static_cast<long>(i), dependencies[i]) !=
+                dependencies.begin() + static_cast<long>(i);
+  } else {
+    std::unordered_set<std::string_view> seen;
     for (const auto& d : dependencies)
-      if (std::find(e.names_.begin(), e.names_.end(), d) == e.names_.end()) e.names_.push_back(d);
+      if (!seen.insert(d).second) repeats = true;
+  }
+  if (!repeats) {
+    e.names_ = std::move(dependencies);
   } else {
     std::unordered_set<std::string_view> seen;
     for (const auto& d : dependencies)
@@ -236,7 +246,6 @@ Result<DependsExpr> dependencies_expr(const std::vector<std::string>& dependenci
   auto root = std::make_unique<Node>();
   root->kind = Node::Kind::kAllNames;
   e.root_ = std::shared_ptr<const Node>(std::move(root));
-  e.text_ = dependencies_to_depends(dependencies);
   return e;
 }
 

@@ -52,7 +52,7 @@ class DependsExpr {
 
  private:
   friend Result<DependsExpr> parse_depends(std::string_view text);
-  friend Result<DependsExpr> dependencies_expr(const std::vector<std::string>& dependencies);
+  friend Result<DependsExpr> dependencies_expr(std::vector<std::string> dependencies);
   std::shared_ptr<const DependsNode> root_;
   std::vector<std::string> names_;
   std::vector<std::string> item_names_;
@@ -68,6 +68,6 @@ std::string dependencies_to_depends(const std::vector<std::string>& dependencies
 
 // parse_depends(dependencies_to_depends(dependencies)), built without the text's parse:
 // a task after a layer of hundreds has hundreds of them.
-Result<DependsExpr> dependencies_expr(const std::vector<std::string>& dependencies);
+Result<DependsExpr> dependencies_expr(std::vector<std::string> dependencies);
 
 }  // namespace tether::expr

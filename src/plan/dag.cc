@@ -26,10 +26,15 @@ bool strictly_completed(const std::string& p) {
 // task, and a 1,000-task DAG is walked once per step that ends).
 struct DagShape {
   struct Task {
-    std::string logic;                       // depends, or dependencies written as depends
+    bool has_logic = false;                   // depends or dependencies
     std::optional<expr::DependsExpr> parsed;  // unset: no logic, or it does not parse
+    std::string logic;                        // when it does not parse: its text, for the message
     std::string parse_error;
-    std::vector<std::string> deps;           // the task names the logic references
+    // The task names the logic references.
+    const std::vector<std::string>& deps() const {
+      static const std::vector<std::string> kNone;
+      return parsed ? parsed->task_names() : kNone;
+    }
     bool has_hooks = false;                  // lifecycle hooks other than exit
     bool has_exit_hook = false;
     bool continue_on_error = false;          // continueOn, which its dependents read
@@ -97,25 +102,30 @@ std::shared_ptr<const DagShape> make_shape(const Json& tmpl, const std::string& 
     DagShape::Task task;
     task.name = jstr(t, "name");
     task.node_id = node_id(workflow, dag_node + "." + task.name);
-    if (!jstr(t, "depends").empty()) {
-      task.logic = jstr(t, "depends");
-      auto parsed = expr::parse_depends(task.logic);
-      if (parsed.ok()) task.parsed = std::move(*parsed);
-      else task.parse_error = parsed.error().message;
+    if (const std::string depends = jstr(t, "depends"); !depends.empty()) {
+      task.has_logic = true;
+      auto parsed = expr::parse_depends(depends);
+      if (parsed.ok()) {
+        task.parsed = std::move(*parsed);
+      } else {
+        task.logic = depends;
+        task.parse_error = parsed.error().message;
+      }
     } else if (const Json& d = jget(t, "dependencies"); d.is_array() && !d.empty()) {
+      task.has_logic = true;
       std::vector<std::string> deps;
       deps.reserve(d.size());
       for (const auto& x : d) deps.push_back(value_text(x));
-      auto parsed = expr::dependencies_expr(deps);
+      auto parsed = expr::dependencies_expr(std::move(deps));
       if (parsed.ok()) {
-        task.logic = parsed->text();
         task.parsed = std::move(*parsed);
       } else {
-        task.logic = expr::dependencies_to_depends(deps);
+        std::vector<std::string> names;
+        for (const auto& x : d) names.push_back(value_text(x));
+        task.logic = expr::dependencies_to_depends(names);
         task.parse_error = parsed.error().message;
       }
     }
-    if (task.parsed) task.deps = task.parsed->task_names();
     const Json& hooks = jget(t, "hooks");
     if (hooks.is_object())
       for (auto it = hooks.begin(); it != hooks.end(); ++it)
@@ -137,7 +147,7 @@ std::shared_ptr<const DagShape> make_shape(const Json& tmpl, const std::string& 
   // A task no other task depends on is a leaf (targets default to the leaves).
   std::vector<char> depended(shape->tasks.size(), 0);
   for (auto& task : shape->tasks)
-    for (const auto& d : task.deps) {
+    for (const auto& d : task.deps()) {
       auto it = shape->index.find(d);
       int at = it == shape->index.end() ? -1 : static_cast<int>(it->second);
       task.dep_index.push_back(at);
@@ -202,7 +212,7 @@ struct DagRun {
   const std::vector<std::string>& dependencies(const std::string& t) const {
     static const std::vector<std::string> kNone;
     const DagShape::Task* i = info(t);
-    return i ? i->deps : kNone;
+    return i ? i->deps() : kNone;
   }
 
   // Every task this one depends on, transitively (Argo's GetTaskAncestry).
@@ -243,15 +253,15 @@ struct DagRun {
 
   void connect(const std::string& t, const std::string& child, const NodeStatus* group) {
     auto at = shape.index.find(t);
-    if (at == shape.index.end() || shape.tasks[at->second].deps.empty() || group) {
+    if (at == shape.index.end() || shape.tasks[at->second].deps().empty() || group) {
       w.add_child(group ? group->name : name, child);
       return;
     }
     const DagShape::Task& ti = shape.tasks[at->second];
     const std::string cid = w.id_of(child);
-    for (size_t k = 0; k < ti.deps.size(); ++k) {
+    for (size_t k = 0; k < ti.deps().size(); ++k) {
       int d = ti.dep_index[k];
-      NodeStatus* dn = d >= 0 ? node_at(static_cast<size_t>(d)) : task_node(ti.deps[k]);
+      NodeStatus* dn = d >= 0 ? node_at(static_cast<size_t>(d)) : task_node(ti.deps()[k]);
       if (!dn) continue;
       // A pod without Container nodes is left through itself (outbound_nodes, without its
       // list: after a layer of a hundred this runs a hundred times per task).
@@ -333,7 +343,7 @@ struct DagRun {
       w.existing_pod(*n, {boundary, on_exit, false, "", parallelism});
       return false;
     }
-    if (!ti.logic.empty() && !n) {
+    if (ti.has_logic && !n) {
       if (ti.parsed) return true;
       error_node(t, task_node_name(t), "unable to evaluate expression '" + ti.logic + "': " + ti.parse_error);
       return false;
@@ -365,7 +375,7 @@ struct DagRun {
     bool go = ti.parsed->eval_at([&](size_t k) {
       expr::TaskState s;
       int d = ti.dep_index[k];
-      const NodeStatus* dn = d >= 0 ? node_at(static_cast<size_t>(d)) : task_node(ti.deps[k]);
+      const NodeStatus* dn = d >= 0 ? node_at(static_cast<size_t>(d)) : task_node(ti.deps()[k]);
       if (!dn) return s;
       s.phase = dn->phase;
       s.daemoned = dn->daemoned && dn->phase != phase::kPending;
