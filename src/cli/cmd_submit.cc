@@ -57,7 +57,7 @@ int submit_all(const Home& home, const SubmitArgs& a, std::vector<Json> workflow
     }
     Json req = request;
     req["op"] = "submit";
-    req["workflow"] = wf;
+    req["workflow"] = std::move(wf);  // not needed after: a large DAG is costly to copy
     auto reply = engine_call(home, req);
     if (!reply.ok()) return fmt::print(stderr, "Failed to submit workflow: {}\n", reply.error().message), 1;
     std::string name = (*reply)["name"].get<std::string>();
