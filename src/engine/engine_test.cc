@@ -236,6 +236,38 @@ TEST_F(EngineTest, ANulByteIsRefusedWithItsPathAndNothingIsStored) {
   EXPECT_FALSE(e->has_active_runs());
 }
 
+// Steps of one turn are prepared one by one as they are launched: one whose inputs cannot
+// be staged fails on its own, and the others of its batch start.
+TEST_F(EngineTest, AStepWhoseInputCannotBeStagedFailsAloneInItsBatch) {
+  auto e = make_engine();
+  RunRecord rec = submit(*e, R"Y(
+metadata: {name: staging}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: first, template: plain}
+      - {name: missing, template: needs-input}
+      - {name: last, template: plain}
+  - name: plain
+    container: {image: alpine, command: ["true"]}
+  - name: needs-input
+    inputs:
+      artifacts: [{name: data, path: /in/data, local: {key: nowhere/data.tgz}}]
+    container: {image: alpine, command: ["true"]}
+)Y");
+  drive(*e);
+  auto ns = nodes(rec.uid);
+  EXPECT_EQ(ns.at("staging.first").phase, "Succeeded");
+  EXPECT_EQ(ns.at("staging.last").phase, "Succeeded");
+  EXPECT_EQ(ns.at("staging.missing").phase, "Error");
+  EXPECT_NE(ns.at("staging.missing").message.find("inputs.artifacts.data"), std::string::npos)
+      << ns.at("staging.missing").message;
+  EXPECT_EQ(run_record("staging").phase, "Error");
+}
+
 TEST_F(EngineTest, ParametersResultAndArtifactsPassBetweenSteps) {
   use_table({{"*.gen", 0, "hello\n", {{"/tmp/msg", "from-file\n"}, {"/tmp/data.txt", "payload"}}}});
   auto e = make_engine();

@@ -477,28 +477,30 @@ void Engine::start_leaves() {
   for (const auto& s : starts) {
     auto rit = runs_.find(s.run_uid);
     if (rit == runs_.end()) continue;
-    ActiveRun& run = *rit->second;
-    plan::NodeStatus& node = run.state.nodes.at(s.node_id);
-    StepInvocation inv = invocation_from_json(node.engine.value("invocation", Json::object()));
-    if (auto env = run.start_env.find(s.node_id); env != run.start_env.end()) {
+    ready.push_back({rit->second.get(), &rit->second->state.nodes.at(s.node_id), {}});
+  }
+  if (ready.empty()) return;
+  // Each step is prepared just before it is launched (Runner::Prepare), not all of them
+  // first: a layer of a hundred made a hundred directories before its first step started.
+  auto prepare = [&](size_t i) -> Status {
+    ActiveRun& run = *ready[i].run;
+    plan::NodeStatus& node = *ready[i].node;
+    StepInvocation& inv = ready[i].inv;
+    inv = invocation_from_json(node.engine.value("invocation", Json::object()));
+    if (auto env = run.start_env.find(node.id); env != run.start_env.end()) {
       inv.env = std::move(env->second);
       run.start_env.erase(env);
     }
     for (auto& [key, c] : pod_containers(inv))
-      if (auto env = run.start_env.find(s.node_id + "/" + key); env != run.start_env.end()) {
+      if (auto env = run.start_env.find(node.id + "/" + key); env != run.start_env.end()) {
         c->env = std::move(env->second);
         run.start_env.erase(env);
       }
-    if (auto st = stage_inputs(run, node, inv); !st.ok()) {
-      fail(run, s.node_id, st.error().message);
-      continue;
-    }
-    ready.push_back({&run, &node, std::move(inv)});
-  }
-  if (ready.empty()) return;
+    return stage_inputs(run, node, inv);
+  };
   std::vector<const StepInvocation*> invs;
   for (const auto& r : ready) invs.push_back(&r.inv);
-  auto handles = runner_.start_all(invs);
+  auto handles = runner_.start_all(invs, prepare);
   for (size_t i = 0; i < ready.size(); ++i) {
     ActiveRun& run = *ready[i].run;
     plan::NodeStatus& node = *ready[i].node;

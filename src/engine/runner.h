@@ -14,6 +14,7 @@
 #pragma once
 
 #include <optional>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -124,12 +125,26 @@ class Runner {
   // the node and passes back to attach() after a restart.
   virtual Result<std::string> start(const StepInvocation& step) = 0;
 
+  // A step's preparation by the engine (its invocation completed, its node directory made,
+  // its inputs staged), called by start_all just before that step is started: the first
+  // steps of a hundred are on their way while the engine prepares the others. A step whose
+  // preparation fails is not started, and its result is that error.
+  using Prepare = std::function<Status(size_t index)>;
+
   // start() for each step, in order, with one result each. A runner may overlap their
   // launches: a turn that makes a hundred steps ready starts them as one batch.
-  virtual std::vector<Result<std::string>> start_all(const std::vector<const StepInvocation*>& steps) {
+  virtual std::vector<Result<std::string>> start_all(const std::vector<const StepInvocation*>& steps,
+                                                     const Prepare& prepare = {}) {
     std::vector<Result<std::string>> out;
     out.reserve(steps.size());
-    for (const StepInvocation* s : steps) out.push_back(start(*s));
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (prepare)
+        if (Status st = prepare(i); !st.ok()) {
+          out.push_back(st.error());
+          continue;
+        }
+      out.push_back(start(*steps[i]));
+    }
     return out;
   }
 

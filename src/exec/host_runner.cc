@@ -359,7 +359,8 @@ Result<std::string> HostRunner::start(const StepInvocation& step) {
 
 // Each step's files are written and its request sent before the reply for an earlier one is
 // read: the launcher forks one supervisor while the engine prepares the next step.
-std::vector<Result<std::string>> HostRunner::start_all(const std::vector<const StepInvocation*>& steps) {
+std::vector<Result<std::string>> HostRunner::start_all(const std::vector<const StepInvocation*>& steps,
+                                                       const Prepare& prepare) {
   std::vector<Result<std::string>> out(steps.size(), Result<std::string>(std::string()));
   struct Sent {
     size_t index;
@@ -409,6 +410,11 @@ std::vector<Result<std::string>> HostRunner::start_all(const std::vector<const S
     finish(s, launcher_.reply());
   };
   for (size_t i = 0; i < steps.size(); ++i) {
+    if (prepare)
+      if (Status st = prepare(i); !st.ok()) {
+        out[i] = st.error();
+        continue;
+      }
     const StepInvocation& step = *steps[i];
     if (steps_.count(step.node_id)) {
       out[i] = Error(ErrorCode::kConflict, "step " + step.node_id + " is already running");

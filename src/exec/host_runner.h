@@ -41,7 +41,8 @@ class HostRunner final : public engine::Runner {
   ~HostRunner() override;
 
   Result<std::string> start(const engine::StepInvocation& step) override;
-  std::vector<Result<std::string>> start_all(const std::vector<const engine::StepInvocation*>& steps) override;
+  std::vector<Result<std::string>> start_all(const std::vector<const engine::StepInvocation*>& steps,
+                                             const Prepare& prepare = {}) override;
   Status attach(const std::string& node_id, const std::string& node_dir, const std::string& handle,
                 const engine::StepInvocation& step) override;
   void signal(const std::string& node_id, int sig) override;
