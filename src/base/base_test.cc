@@ -30,6 +30,15 @@ TEST(Json, GoStyleEscaping) {
   EXPECT_EQ(to_go_json(j), R"({"a":"\u003cb\u003e\u0026","c":1})");
 }
 
+TEST(Json, CompactDumpIsDumpByteForByte) {
+  Json j = Json::parse(R"({"id":"wf-123","children":["a","b"],"empty":{},"none":[],"n":-3,"f":0.5,"big":1e300,
+    "t":true,"z":null,"esc":"q\"uote\\back\nline\ttab\u0001","uni":"h\u00e9llo \u2603","del":"\u007f",
+    "nested":{"k":[{"x":"y"},[1,[2]]]}})");
+  EXPECT_EQ(dump_compact(j), j.dump());
+  for (const Json& v : {Json(nullptr), Json("plain"), Json(42), Json::array(), Json::object()})
+    EXPECT_EQ(dump_compact(v), v.dump());
+}
+
 TEST(Clock, Rfc3339RoundTrip) {
   WallTime t;
   ASSERT_TRUE(parse_rfc3339("2026-11-28T00:18:24Z", &t));

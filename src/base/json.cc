@@ -37,4 +37,61 @@ std::string json_str(const Json& j, const char* key) {
   return v.is_string() ? v.get<std::string>() : std::string();
 }
 
+namespace {
+
+bool plain_ascii(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+  return true;
+}
+
+void append_string(const std::string& s, std::string& out) {
+  if (!plain_ascii(s)) {
+    out += Json(s).dump();
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+void append_compact(const Json& j, std::string& out) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!first) out += ',';
+        first = false;
+        append_string(it.key(), out);
+        out += ':';
+        append_compact(it.value(), out);
+      }
+      out += '}';
+      return;
+    }
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& v : j) {
+        if (!first) out += ',';
+        first = false;
+        append_compact(v, out);
+      }
+      out += ']';
+      return;
+    }
+    case Json::value_t::string: append_string(j.get_ref<const std::string&>(), out); return;
+    default: out += j.dump(); return;
+  }
+}
+
+}  // namespace
+
+std::string dump_compact(const Json& j) {
+  std::string out;
+  append_compact(j, out);
+  return out;
+}
+
 }  // namespace tether

@@ -20,6 +20,10 @@ const Json& json_at(const Json& j, const char* key);
 // json_at(j, key) when it is a string, else "".
 std::string json_str(const Json& j, const char* key);
 
+// j.dump(), byte for byte, faster: strings of plain ASCII (most of what the store writes:
+// names, IDs, phases) are copied whole instead of escaped a byte at a time.
+std::string dump_compact(const Json& j);
+
 // Compact rendering as Go's json.Marshal does it: no spaces, and <, >, & escaped as
 // \u003c \u003e \u0026 so output matches Argo byte for byte.
 std::string to_go_json(const Json& j);

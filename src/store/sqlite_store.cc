@@ -21,7 +21,7 @@ constexpr const char* kRunColumns =
 constexpr const char* kNewestFirst = " ORDER BY created_at DESC, rowid DESC";
 constexpr const char* kOldestFirst = " ORDER BY created_at ASC, rowid ASC";
 
-std::string dump(const Json& j) { return j.dump(); }
+std::string dump(const Json& j) { return dump_compact(j); }
 
 // A stored JSON column back to a value. Bad text names the table, the row and the column,
 // so a damaged database is diagnosable rather than fatal.
