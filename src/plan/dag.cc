@@ -251,7 +251,8 @@ struct DagRun {
     w.add_node_to_scope(s, "tasks", t, n);
   }
 
-  void connect(const std::string& t, const std::string& child, const NodeStatus* group) {
+  // child_is_new: its node was made just now (see Walk::add_child_id).
+  void connect(const std::string& t, const std::string& child, const NodeStatus* group, bool child_is_new = false) {
     auto at = shape.index.find(t);
     if (at == shape.index.end() || shape.tasks[at->second].deps().empty() || group) {
       w.add_child(group ? group->name : name, child);
@@ -268,12 +269,12 @@ struct DagRun {
       if (node_type::is_leaf(dn->type)) {
         const NodeStatus* first = dn->children.empty() ? nullptr : w.get(dn->children.front());
         if (!first || first->type != node_type::kContainer) {
-          w.add_child_id(*dn, cid);
+          w.add_child_id(*dn, cid, child_is_new);
           continue;
         }
       }
       for (const auto& o : w.outbound_nodes(dn->id))
-        if (const NodeStatus* on = w.get(o)) w.add_child_id(const_cast<NodeStatus&>(*on), cid);
+        if (const NodeStatus* on = w.get(o)) w.add_child_id(const_cast<NodeStatus&>(*on), cid, child_is_new);
     }
   }
 
@@ -396,7 +397,7 @@ struct DagRun {
       w.init_node(node_name, node_type::kSkipped, list[i], ctx.scope, boundary, phase::kOmitted,
                   "omitted: depends condition not met");
       refresh(i);
-      connect(t, node_name, nullptr);
+      connect(t, node_name, nullptr, true);
       return;
     }
     run(t, nullptr);
@@ -411,10 +412,15 @@ struct DagRun {
     Scope s = scope_for(t);
     Vars vars = w.globals();
     for (const auto& [k, v] : s.vars) vars[k] = v;
-    Json resolved = tj;
-    resolved.erase("hooks");
-    Json args = jget(resolved, "arguments");
-    resolved.erase("arguments");
+    // The task without what is not substituted here: its hooks and arguments (handled on
+    // their own) and its dependency names (read from the shape; after a layer of a hundred
+    // they are most of the task, and copying and scanning them per task showed).
+    Json resolved = Json::object();
+    if (tj.is_object())
+      for (auto it = tj.begin(); it != tj.end(); ++it)
+        if (it.key() != "hooks" && it.key() != "arguments" && it.key() != "dependencies" && it.key() != "depends")
+          resolved[it.key()] = it.value();
+    Json args = jget(tj, "arguments");
     auto rargs = w.resolve_arguments(args, s);
     if (!rargs.ok()) {
       error_node(t, node_name, rargs.error().message);
@@ -460,7 +466,7 @@ struct DagRun {
       if (expanded.empty()) {
         if (!w.node(node_name)) {
           w.init_node(node_name, node_type::kSkipped, tj, ctx.scope, boundary, phase::kSkipped, "Skipped, empty params");
-          connect(t, node_name, nullptr);
+          connect(t, node_name, nullptr, true);
         }
       } else if (!group) {
         connect(t, node_name, nullptr);
@@ -474,7 +480,7 @@ struct DagRun {
       std::string child_name = task_node_name(jstr(one, "name"));
       NodeStatus* cn = w.node(child_name);
       if (!cn) {
-        connect(t, child_name, group ? w.node(node_name) : nullptr);
+        connect(t, child_name, group ? w.node(node_name) : nullptr, true);
         std::string when = jstr(one, "when");
         auto go = expr::eval_when(when);
         if (!go.ok()) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/clock.h"
@@ -129,7 +130,9 @@ struct RunState {
   std::optional<WallTime> started_at;
   std::optional<WallTime> finished_at;
   Json outputs;                             // status.outputs (global output parameters, artifacts)
-  std::set<std::string> changed;            // node IDs written since the engine last looked
+  // Node IDs written since the engine last looked. Hashed: a node is touched once per child
+  // added, ten thousand times in a turn that starts a layer of a hundred after another.
+  std::unordered_set<std::string> changed;
   bool run_changed = false;                 // phase, message, times or outputs changed
 
   NodeStatus* by_name(const std::string& run_name, const std::string& node_name);

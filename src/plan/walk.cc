@@ -453,13 +453,13 @@ void Planner::Walk::add_child(const std::string& parent, const std::string& chil
   if (NodeStatus* p = node(parent)) add_child_id(*p, id_of(child));
 }
 
-void Planner::Walk::add_child_id(NodeStatus& parent, const std::string& child_id) {
+void Planner::Walk::add_child_id(NodeStatus& parent, const std::string& child_id, bool child_is_new) {
   // IDs of one run share their prefix and differ in their last characters: compared from the
   // end, a node with a hundred children is checked in a hundred short comparisons.
   auto same = [&](const std::string& c) {
     return c.size() == child_id.size() && std::equal(c.rbegin(), c.rend(), child_id.rbegin());
   };
-  if (std::any_of(parent.children.begin(), parent.children.end(), same)) return;
+  if (!child_is_new && std::any_of(parent.children.begin(), parent.children.end(), same)) return;
   parent.children.push_back(child_id);
   touch(parent);
 }

@@ -71,7 +71,8 @@ class Planner::Walk {
                         const std::string& boundary, const std::string& phase, const std::string& message = "");
   NodeStatus* mark(const std::string& name, const std::string& phase, std::optional<std::string> message = {});
   void add_child(const std::string& parent, const std::string& child);
-  void add_child_id(NodeStatus& parent, const std::string& child_id);
+  // child_is_new: the child was made in this walk, so no parent can have it yet.
+  void add_child_id(NodeStatus& parent, const std::string& child_id, bool child_is_new = false);
   NodeStatus* node(const std::string& name) { return p_.state_.by_name(p_.spec_.name, name); }
   const NodeStatus* get(const std::string& id) const { return p_.state_.get(id); }
   const NodeMap& nodes() const { return p_.state_.nodes; }
