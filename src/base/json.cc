@@ -55,42 +55,17 @@ void append_string(const std::string& s, std::string& out) {
   out += '"';
 }
 
-void append_compact(const Json& j, std::string& out) {
-  switch (j.type()) {
-    case Json::value_t::object: {
-      out += '{';
-      bool first = true;
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        if (!first) out += ',';
-        first = false;
-        append_string(it.key(), out);
-        out += ':';
-        append_compact(it.value(), out);
-      }
-      out += '}';
-      return;
-    }
-    case Json::value_t::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& v : j) {
-        if (!first) out += ',';
-        first = false;
-        append_compact(v, out);
-      }
-      out += ']';
-      return;
-    }
-    case Json::value_t::string: append_string(j.get_ref<const std::string&>(), out); return;
-    default: out += j.dump(); return;
-  }
-}
-
 }  // namespace
 
 std::string dump_compact(const Json& j) {
   std::string out;
-  append_compact(j, out);
+  write_compact(
+      j, out,
+      [](const Json& v, std::string& o) {
+        if (v.is_string()) append_string(v.get_ref<const std::string&>(), o);
+        else o += v.dump();
+      },
+      append_string);
   return out;
 }
 

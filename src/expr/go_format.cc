@@ -60,43 +60,7 @@ std::string format_float(double f, bool json_style) {
   return sign + (use_exp ? exp_form(digits, exp10, json_style) : fixed_form(digits, exp10));
 }
 
-void write_json(const Json& v, std::string& out);
-
 void write_json_string(const std::string& s, std::string& out) { out += to_go_json(Json(s)); }
-
-void write_json(const Json& v, std::string& out) {
-  switch (v.type()) {
-    case Json::value_t::number_float:
-      out += format_float(v.get<double>(), true);
-      return;
-    case Json::value_t::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& x : v) {
-        if (!first) out += ',';
-        first = false;
-        write_json(x, out);
-      }
-      out += ']';
-      return;
-    }
-    case Json::value_t::object: {
-      out += '{';
-      bool first = true;
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        if (!first) out += ',';
-        first = false;
-        write_json_string(it.key(), out);
-        out += ':';
-        write_json(it.value(), out);
-      }
-      out += '}';
-      return;
-    }
-    default:
-      out += to_go_json(v);
-  }
-}
 
 }  // namespace
 
@@ -104,7 +68,13 @@ std::string go_format_float(double f) { return format_float(f, false); }
 
 std::string go_json(const Json& value) {
   std::string out;
-  write_json(value, out);
+  write_compact(
+      value, out,
+      [](const Json& v, std::string& o) {
+        if (v.is_number_float()) o += format_float(v.get<double>(), true);
+        else o += to_go_json(v);
+      },
+      write_json_string);
   return out;
 }
 
