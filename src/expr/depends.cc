@@ -225,24 +225,17 @@ Result<DependsExpr> dependencies_expr(std::vector<std::string> dependencies) {
   if (!plain) return parse_depends(dependencies_to_depends(dependencies));
   DependsExpr e;
   e.text_ = dependencies_to_depends(dependencies);
-  // Each name once, in order of first appearance; the list itself when it has no repeats.
-  bool repeats = false;
-  if (dependencies.size() < 16) {
-    for (size_t i = 1; i < dependencies.size() && !repeats; ++i)
-      repeats = std::find(dependencies.begin(), dependencies.begin() + static_cast<long>(i), dependencies[i]) !=
-                dependencies.begin() + static_cast<long>(i);
-  } else {
-    std::unordered_set<std::string_view> seen;
-    for (const auto& d : dependencies)
-      if (!seen.insert(d).second) repeats = true;
+  // Each name once, in order of first appearance, compacted in place: the set views only
+  // the kept front of the list, which is never written again.
+  std::unordered_set<std::string_view> seen;
+  size_t kept = 0;
+  for (size_t i = 0; i < dependencies.size(); ++i) {
+    if (seen.count(dependencies[i])) continue;
+    if (kept != i) dependencies[kept] = std::move(dependencies[i]);
+    seen.insert(dependencies[kept++]);
   }
-  if (!repeats) {
-    e.names_ = std::move(dependencies);
-  } else {
-    std::unordered_set<std::string_view> seen;
-    for (const auto& d : dependencies)
-      if (seen.insert(d).second) e.names_.push_back(d);
-  }
+  dependencies.resize(kept);
+  e.names_ = std::move(dependencies);
   auto root = std::make_unique<Node>();
   root->kind = Node::Kind::kAllNames;
   e.root_ = std::shared_ptr<const Node>(std::move(root));

@@ -144,6 +144,10 @@ TEST(Depends, DependenciesExprMatchesTheParsedText) {
     }
   }
   EXPECT_FALSE(dependencies_expr({"A", "B"})->eval([&](const std::string& n) { return one_failed.at(n); }));
+  // Repeats anywhere, long names (not stored inline) among them: each name once, in order.
+  std::string longer(40, 'x');
+  EXPECT_EQ(dependencies_expr({"A", "A", longer, "B", longer, "B", "A", "C"})->task_names(),
+            (std::vector<std::string>{"A", longer, "B", "C"}));
   // What is not a plain name gets the parser's message.
   auto bad = dependencies_expr({"A", "b_c"});
   ASSERT_FALSE(bad.ok());

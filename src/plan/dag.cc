@@ -113,16 +113,17 @@ std::shared_ptr<const DagShape> make_shape(const Json& tmpl, const std::string& 
       }
     } else if (const Json& d = jget(t, "dependencies"); d.is_array() && !d.empty()) {
       task.has_logic = true;
-      std::vector<std::string> deps;
-      deps.reserve(d.size());
-      for (const auto& x : d) deps.push_back(value_text(x));
-      auto parsed = expr::dependencies_expr(std::move(deps));
+      auto names = [&d] {
+        std::vector<std::string> v;
+        v.reserve(d.size());
+        for (const auto& x : d) v.push_back(value_text(x));
+        return v;
+      };
+      auto parsed = expr::dependencies_expr(names());
       if (parsed.ok()) {
         task.parsed = std::move(*parsed);
       } else {
-        std::vector<std::string> names;
-        for (const auto& x : d) names.push_back(value_text(x));
-        task.logic = expr::dependencies_to_depends(names);
+        task.logic = expr::dependencies_to_depends(names());
         task.parse_error = parsed.error().message;
       }
     }
@@ -264,17 +265,9 @@ struct DagRun {
       int d = ti.dep_index[k];
       NodeStatus* dn = d >= 0 ? node_at(static_cast<size_t>(d)) : task_node(ti.deps()[k]);
       if (!dn) continue;
-      // A pod without Container nodes is left through itself (outbound_nodes, without its
-      // list: after a layer of a hundred this runs a hundred times per task).
-      if (node_type::is_leaf(dn->type)) {
-        const NodeStatus* first = dn->children.empty() ? nullptr : w.get(dn->children.front());
-        if (!first || first->type != node_type::kContainer) {
-          w.add_child_id(*dn, cid, child_is_new);
-          continue;
-        }
-      }
-      for (const auto& o : w.outbound_nodes(dn->id))
+      w.each_outbound(dn->id, [&](const std::string& o) {
         if (const NodeStatus* on = w.get(o)) w.add_child_id(const_cast<NodeStatus&>(*on), cid, child_is_new);
+      });
     }
   }
 

@@ -464,42 +464,37 @@ void Planner::Walk::add_child_id(NodeStatus& parent, const std::string& child_id
   touch(parent);
 }
 
-std::vector<std::string> Planner::Walk::outbound_nodes(const std::string& id) const {
+void Planner::Walk::each_outbound(const std::string& id, const std::function<void(const std::string&)>& f) const {
   const NodeStatus* n = get(id);
-  if (!n) return {};
+  if (!n) return;
   // Argo: the pod of a containerSet is left through its last containers, the Container nodes
   // nothing in the pod depends on.
   if ((node_type::is_leaf(n->type) || n->type == node_type::kContainer) && !n->children.empty()) {
     const NodeStatus* first = get(n->children.front());
     if (first && first->type == node_type::kContainer &&
         (n->type != node_type::kContainer || first->boundary_id == n->boundary_id)) {
-      std::vector<std::string> out;
-      for (const auto& c : n->children) {
-        auto o = outbound_nodes(c);
-        out.insert(out.end(), o.begin(), o.end());
-      }
-      return out;
+      for (const auto& c : n->children) each_outbound(c, f);
+      return;
     }
   }
   if (node_type::is_leaf(n->type) || n->type == node_type::kContainer || n->type == node_type::kSkipped ||
       n->type == node_type::kSuspend)
-    return {id};
+    return f(id);
   if (n->type == node_type::kTaskGroup) {
-    if (n->children.empty()) return {id};
-    std::vector<std::string> out;
-    for (const auto& c : n->children) {
-      auto o = outbound_nodes(c);
-      out.insert(out.end(), o.begin(), o.end());
-    }
-    return out;
+    if (n->children.empty()) return f(id);
+    for (const auto& c : n->children) each_outbound(c, f);
+    return;
   }
-  if (n->type == node_type::kRetry) {
-    if (n->children.empty()) return {id};
-    return {n->children.back()};
-  }
+  if (n->type == node_type::kRetry) return f(n->children.empty() ? id : n->children.back());
   // Steps and DAG nodes: their recorded outbound nodes, else themselves.
-  if (!n->outbound_nodes.empty()) return n->outbound_nodes;
-  return {id};
+  if (n->outbound_nodes.empty()) return f(id);
+  for (const auto& o : n->outbound_nodes) f(o);
+}
+
+std::vector<std::string> Planner::Walk::outbound_nodes(const std::string& id) const {
+  std::vector<std::string> out;
+  each_outbound(id, [&](const std::string& o) { out.push_back(o); });
+  return out;
 }
 
 bool Planner::Walk::children_fulfilled(const NodeStatus& n) const {

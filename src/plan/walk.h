@@ -2,6 +2,7 @@
 // walk.cc (templates, retries, leaves, the workflow), steps.cc, dag.cc and scope.cc.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -79,6 +80,9 @@ class Planner::Walk {
   std::string id_of(const std::string& name) const { return node_id(p_.spec_.name, name); }
   void touch(const NodeStatus& n) { p_.state_.changed.insert(n.id); }
   std::vector<std::string> outbound_nodes(const std::string& id) const;
+  // The same, each handed to f rather than collected (connecting a task after a layer of a
+  // hundred visits a hundred of them).
+  void each_outbound(const std::string& id, const std::function<void(const std::string&)>& f) const;
   bool children_fulfilled(const NodeStatus& n) const;
   // The expanded loop children "name(i:...)" of a step or task within a boundary.
   std::vector<const NodeStatus*> loop_children(const std::string& boundary, const std::string& name,

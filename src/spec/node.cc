@@ -96,17 +96,15 @@ bool yaml_style_float(std::string_view s) {
   return i == s.size();
 }
 
-// Whether YAML 1.1 may read a plain scalar as something other than its text.
+// Whether YAML 1.1 may read a plain scalar as something other than its text. Most are words
+// that start with none of the characters a null, a boolean or a number can start with.
 bool may_not_be_string(const std::string& text) {
   if (text.empty() || std::string_view("~.+-0123456789").find(text[0]) != std::string_view::npos) return true;
   return one_of(text, kNull) || one_of(text, kTrue) || one_of(text, kFalse);
 }
 
 Json resolve_plain(const std::string& text) {
-  // Most plain scalars are words that start with none of the characters a null, a boolean
-  // or a number can start with: they are strings without a look at the tables.
-  if (!text.empty() && std::string_view("~nNyYoOtTfF.+-0123456789").find(text[0]) == std::string_view::npos)
-    return text;
+  if (!may_not_be_string(text)) return text;
   if (one_of(text, kNull)) return nullptr;
   if (one_of(text, kTrue)) return true;
   if (one_of(text, kFalse)) return false;
