@@ -128,7 +128,8 @@ Status prepare_attempt(const std::string& dir, const std::string& spec_text, con
   bool locked = ::flock(lock.get(), LOCK_EX | LOCK_NB) == 0;
   // A supervisor that has recorded its step's end announces it before it exits: it holds
   // the lock a moment longer, so it is waited for. One whose step has not ended is a conflict.
-  if (!locked && ::access((dir + "/" + node_file::kExit).c_str(), F_OK) == 0) {
+  AttemptState state;
+  if (!locked && read_attempt_state(dir + "/" + node_file::kState, &state) && state.ended) {
     for (int i = 0; i < 5000 && !locked; ++i) {
       ::usleep(1000);
       locked = ::flock(lock.get(), LOCK_EX | LOCK_NB) == 0;
@@ -140,8 +141,9 @@ Status prepare_attempt(const std::string& dir, const std::string& spec_text, con
   // Readable by us alone, and emptied once the supervisor has taken it.
   if (!write_file_replace(dir + "/" + node_file::kSpec, spec_text, 0600))
     return io_error("cannot write " + dir + "/" + node_file::kSpec);
-  for (const char* name : {node_file::kExit, node_file::kStarted, node_file::kDeadline, node_file::kAbandoned,
-                           node_file::kStdout})
+  // The logs go too: the new attempt's are created at its first output, if any.
+  for (const char* name : {node_file::kState, node_file::kDeadline, node_file::kAbandoned, node_file::kStdout,
+                           node_file::kLog})
     if (::unlink((dir + "/" + name).c_str()) != 0 && errno != ENOENT) return io_error("cannot remove " + dir + "/" + name);
   return ok_status();
 }
@@ -175,11 +177,8 @@ ProcessId parse_handle(const std::string& handle) {
 }
 
 // The supervisor's or the step's pid and start time, as the supervisor recorded them.
-ProcessId from_started(const std::string& node_dir, const std::string& who) {
-  Record started;
-  std::string text, why;
-  if (!read_whole_file(node_dir + "/" + node_file::kStarted, &text) || !Record::decode(text, &started, &why)) return {};
-  return {static_cast<int>(started.get_int(who + "_pid", -1)), started.get_int(who + "_start")};
+ProcessId from_started(const AttemptState& state, const std::string& who) {
+  return {static_cast<int>(state.start.get_int(who + "_pid", -1)), state.start.get_int(who + "_start")};
 }
 
 }  // namespace
@@ -470,15 +469,15 @@ void HostRunner::track(const StepInvocation& step, UniqueFd pidfd, pid_t pid, st
 // Decides, under the node's lock, between three cases; the lock is what makes "a step recorded
 // as started is never started twice" hold without races:
 //  - the lock is held: a supervisor is alive (running the step, or about to) → wait for it;
-//  - it is free and `exit` exists: the step ended while no engine watched → report it;
-//  - it is free, there is no `exit`, and the supervisor named by the handle is alive: it has
+//  - it is free and `state` records an end: the step ended while no engine watched → report it;
+//  - it is free, no end is recorded, and the supervisor named by the handle is alive: it has
 //    not reached its lock yet (the engine died right after start()) → wait for it;
-//  - it is free, there is no `exit`, and no such supervisor: none ran to the end. Either none
+//  - it is free, no end is recorded, and no such supervisor: none ran to the end. Either none
 //    ever locked (the engine died before storing the handle), or it died with the step.
 //    Writing `abandoned` while holding the lock means a supervisor that only now gets the
 //    lock sees it and exits without running anything; a step left running by a dead
 //    supervisor is killed. Either way it will never run: if no supervisor got as far as
-//    creating `stdout`, the step provably never started and is reported not started (the engine
+//    creating `state`, the step provably never started and is reported not started (the engine
 //    starts it afresh); otherwise it is reported lost.
 Status HostRunner::attach(const std::string& node_id, const std::string& node_dir, const std::string& handle,
                           const StepInvocation& step) {
@@ -504,22 +503,24 @@ Status HostRunner::attach(const std::string& node_id, const std::string& node_di
   };
   if (!lock.valid()) return not_started();  // no node directory: start() was never called
   for (int attempt = 0; attempt < 5; ++attempt) {
+    AttemptState state;
     if (::flock(lock.get(), LOCK_EX | LOCK_NB) == 0) {
-      bool ended = exists(node_dir + "/" + node_file::kExit);
-      if (!ended && adopt(inv, parse_handle(handle))) return ok_status();
-      if (!ended) {
+      bool ran = read_attempt_state(node_dir + "/" + node_file::kState, &state);
+      if (!state.ended && adopt(inv, parse_handle(handle))) return ok_status();
+      if (!state.ended) {
         if (!write_file_replace(node_dir + "/" + node_file::kAbandoned, "abandoned by the engine\n"))
           return io_error("cannot write " + node_dir + "/" + node_file::kAbandoned);
-        if (!exists(node_dir + "/" + node_file::kStdout)) return not_started();
-        ProcessId orphan = from_started(node_dir, "step");
+        if (!ran) return not_started();
+        ProcessId orphan = from_started(state, "step");
         if (orphan.pid > 0 && proc_start_time(orphan.pid) == orphan.start_time) ::kill(-orphan.pid, SIGKILL);
       }
       return report(collect(node_id, probe));
     }
     if (errno != EWOULDBLOCK) return io_error("cannot lock " + lock_path);
-    // A supervisor holds the lock. Its pid is in `started`, or, in the instant before it
-    // wrote that file, in /proc/locks. If it ended meanwhile, the next round sees the lock free.
-    ProcessId holder = from_started(node_dir, "supervisor");
+    read_attempt_state(node_dir + "/" + node_file::kState, &state);
+    // A supervisor holds the lock. Its pid is in `state`, or, in the instant before it
+    // wrote it there, in /proc/locks. If it ended meanwhile, the next round sees the lock free.
+    ProcessId holder = from_started(state, "supervisor");
     if (holder.pid <= 0) holder.pid = flock_holder(lock.get());
     if (holder.start_time == 0) holder.start_time = proc_start_time(holder.pid);
     if (adopt(inv, holder)) return ok_status();
@@ -657,9 +658,9 @@ StepExit HostRunner::collect(const std::string& node_id, const Step& step) const
   StepExit e;
   e.node_id = node_id;
   e.stdout_path = dir + "/" + node_file::kStdout;
-  Record r;
-  std::string text, why;
-  bool ended = read_whole_file(dir + "/" + node_file::kExit, &text) && Record::decode(text, &r, &why);
+  AttemptState state;
+  bool ended = read_attempt_state(dir + "/" + node_file::kState, &state) && state.ended;
+  const Record& r = state.end;
   if (ended && r.get("view") == "shared") {
     e.output_host_paths = shared_view_outputs(inv.output_paths);
   } else {
@@ -684,7 +685,7 @@ StepExit HostRunner::collect(const std::string& node_id, const Step& step) const
       e.message = std::string(trim(message));
       e.pod_message = true;
     }
-    std::string status;
+    std::string status, why;
     Record containers;
     if (!inv.container_set.empty() && read_whole_file(dir + "/" + kPodDir + "/" + pod_file::kStatus, &status) &&
         Record::decode(status, &containers, &why))

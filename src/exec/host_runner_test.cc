@@ -24,6 +24,7 @@
 #include "base/strings.h"
 #include "exec/launcher.h"
 #include "exec/layout.h"
+#include "exec/record.h"
 
 extern char** environ;
 
@@ -570,8 +571,7 @@ TEST_F(HostRunnerTest, AttachToANodeWhoseSupervisorNeverRanReportsNotStartedAndB
   std::ofstream(s.node_dir + "/spec") << encode_spec(StepSpec{"", {"touch", marker}, {"PATH=/bin:/usr/bin"}, "", {}, {}, {}, false, true, token});
   EXPECT_EQ(run_supervisor(s.node_dir, token), 0);
   EXPECT_FALSE(exists(marker));
-  EXPECT_FALSE(exists(s.node_dir + "/started"));
-  EXPECT_FALSE(exists(s.node_dir + "/exit"));
+  EXPECT_FALSE(exists(s.node_dir + "/state"));
 }
 
 // In a node directory made for this start the launcher hands the spec, environment and all,
@@ -602,7 +602,7 @@ TEST_F(HostRunnerTest, ASupervisorHandedAnEarlierAttemptsSpecRefuses) {
   ASSERT_TRUE(launched.ok()) << launched.error().str();
   wait_until_gone(launched->pid);
   EXPECT_FALSE(exists(marker));
-  EXPECT_FALSE(exists(s.node_dir + "/exit"));
+  EXPECT_FALSE(exists(s.node_dir + "/state"));
   EXPECT_FALSE(exists(s.node_dir + "/stdout"));
 }
 
@@ -617,10 +617,42 @@ TEST_F(HostRunnerTest, ARetryInTheSameNodeDirectoryStartsAfresh) {
   EXPECT_EQ(e.exit_code, 0);
   EXPECT_EQ(slurp(e.stdout_path), "second\n");
   // A supervisor spawned for the first attempt that only now gets going refuses to run.
-  std::string exit_record = slurp(s.node_dir + "/exit");
+  std::string state = slurp(s.node_dir + "/state");
   EXPECT_EQ(run_supervisor(s.node_dir, "first-attempt"), 0);
-  EXPECT_EQ(slurp(s.node_dir + "/exit"), exit_record);
+  EXPECT_EQ(slurp(s.node_dir + "/state"), state);
   EXPECT_EQ(slurp(e.stdout_path), "second\n");
+
+  // A third attempt that writes nothing leaves nothing of the second's output behind.
+  s.command = {"true"};
+  e = run_one(r, s);
+  EXPECT_EQ(e.exit_code, 0);
+  EXPECT_FALSE(exists(e.stdout_path));
+  EXPECT_FALSE(exists(s.node_dir + "/main.log"));
+}
+
+// Most steps of a large graph print nothing: their logs are not created at all (each file
+// is an inode to allocate per step), and that reads as empty output.
+TEST_F(HostRunnerTest, AStepThatPrintsNothingLeavesNoLogFiles) {
+  HostRunner r(options());
+  StepInvocation quiet = step("quiet", {"true"});
+  StepExit e = run_one(r, quiet);
+  EXPECT_EQ(e.kind, StepExit::Kind::kExited) << e.message;
+  EXPECT_EQ(e.exit_code, 0);
+  EXPECT_FALSE(exists(quiet.node_dir + "/stdout"));
+  EXPECT_FALSE(exists(quiet.node_dir + "/main.log"));
+  AttemptState state;
+  ASSERT_TRUE(read_attempt_state(quiet.node_dir + "/state", &state));
+  EXPECT_TRUE(state.ended);
+  EXPECT_GT(state.start.get_int("step_pid"), 0);
+  EXPECT_EQ(state.end.get("kind"), "exited");
+  EXPECT_EQ(state.end.get_int("code", -1), 0);
+
+  // Only stderr: main.log, and no stdout.
+  StepInvocation err = step("err-only", {"sh", "-c", "echo oops >&2"});
+  e = run_one(r, err);
+  EXPECT_EQ(e.exit_code, 0);
+  EXPECT_FALSE(exists(err.node_dir + "/stdout"));
+  EXPECT_NE(slurp(err.node_dir + "/main.log").find(" oops\n"), std::string::npos);
 }
 
 TEST_F(HostRunnerTest, AttachAfterTheSupervisorDiedKillsTheOrphanAndReportsLost) {
@@ -631,7 +663,10 @@ TEST_F(HostRunnerTest, AttachAfterTheSupervisorDiedKillsTheOrphanAndReportsLost)
     auto handle = first.start(s);
     ASSERT_TRUE(handle.ok());
     supervisor = handle_pid(*handle);
-    for (int i = 0; i < 500 && !exists(s.node_dir + "/started"); ++i) std::this_thread::sleep_for(milliseconds(2));
+    AttemptState state;
+    for (int i = 0; i < 500 && !(read_attempt_state(s.node_dir + "/state", &state) && state.start.get_int("step_start"));
+         ++i)
+      std::this_thread::sleep_for(milliseconds(2));
     ::kill(supervisor, SIGKILL);
     wait_until_gone(supervisor);
   }

@@ -6,12 +6,12 @@
 //   lock         flock'ed by the supervisor for its whole life
 //   spec         what to run, when the launcher did not hand it over (written by the runner
 //                before the supervisor starts; emptied by the supervisor)
-//   started      supervisor and step pids with their kernel start times
-//   exit         exit status; its presence means the step ended
+//   state        created just before the step starts; then the supervisor and step pids with
+//                their kernel start times; then how the step ended (record.h)
 //   abandoned    written by attach() when no supervisor ever ran: one that starts later refuses
 //   deadline     written before the deadline's SIGTERM, so a restarted engine reports kDeadline
-//   main.log     both streams, "RFC3339Nano line" per line
-//   stdout       raw stdout (outputs.result)
+//   main.log     both streams, "RFC3339Nano line" per line (created at the first output)
+//   stdout       raw stdout (outputs.result; created at the first output)
 //   script       a script template's source
 //   tmp/         the step's /tmp
 //   outputs/<parent>/upper/  a private directory bound (or overlaid) on an output's parent
@@ -46,14 +46,15 @@ namespace tether::exec {
 // step start costs on ext4.
 namespace node_file {
 inline constexpr const char* kSpec = "spec";
-inline constexpr const char* kStarted = "started";
-inline constexpr const char* kExit = "exit";
+// Created by the supervisor, under the node's lock, just before it starts the step (and
+// removed when an attempt is prepared): once the lock is free, its absence proves the step
+// never ran, so an engine may start it afresh. The start and the end go into it too: one
+// file where there were three, as every file created costs an inode, and on ext4 without a
+// journal allocating one gets slower the more files were deleted in the last minute or so.
+inline constexpr const char* kState = "state";
 inline constexpr const char* kAbandoned = "abandoned";
 inline constexpr const char* kDeadline = "deadline";
 inline constexpr const char* kLog = "main.log";
-// Created by the supervisor, under the node's lock, just before it starts the step (and
-// removed when an attempt is prepared): once the lock is free, its absence proves the step
-// never ran, so an engine may start it afresh. No file of its own: each costs an inode.
 inline constexpr const char* kStdout = "stdout";
 inline constexpr const char* kScript = "script";
 inline constexpr const char* kTmp = "tmp";

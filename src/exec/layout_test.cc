@@ -1,6 +1,10 @@
 // Pure parts of the host executor: node file records, the view plan, the image table.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
 #include <map>
 
 #include "exec/images.h"
@@ -33,6 +37,40 @@ TEST(Record, RejectsTruncatedText) {
   for (size_t cut = 1; cut < text.size(); ++cut)
     EXPECT_FALSE(Record::decode(text.substr(0, cut), &back, &why)) << cut;
   EXPECT_FALSE(Record::decode("x 99999999999999999999:a\n", &back, &why));
+}
+
+// A reader may catch node_dir/state at any point of its writing: every cut reads as the
+// start fields so far, and an end only once all of it is there.
+TEST(AttemptState, ACutAnywhereNeverReadsAsEnded) {
+  Record start, end;
+  start.add("supervisor_pid", 41);
+  start.add("step_pid", 42);
+  start.add("started_us", 1000);
+  end.add("kind", "exited");
+  end.add("started_us", 1000);
+  end.add("code", 3);
+  std::string head = start.encode(), text = head + end.encode();
+  std::string path = ::testing::TempDir() + "/attempt-state";
+  AttemptState st;
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    { std::ofstream(path, std::ios::binary | std::ios::trunc) << text.substr(0, cut); }
+    ASSERT_TRUE(read_attempt_state(path, &st)) << cut;
+    EXPECT_EQ(st.ended, cut == text.size()) << cut;
+    if (cut >= head.size()) {
+      EXPECT_EQ(st.start.get_int("step_pid"), 42) << cut;
+      EXPECT_EQ(st.start.fields().size(), 3u) << cut;
+    }
+  }
+  EXPECT_EQ(st.end.get_int("code", -1), 3);
+  EXPECT_EQ(st.end.get_int("started_us"), 1000);
+  // A start failure records an end with no start before it.
+  { std::ofstream(path, std::ios::binary | std::ios::trunc) << end.encode(); }
+  ASSERT_TRUE(read_attempt_state(path, &st));
+  EXPECT_TRUE(st.ended);
+  EXPECT_TRUE(st.start.fields().empty());
+  ::unlink(path.c_str());
+  EXPECT_FALSE(read_attempt_state(path, &st));
+  EXPECT_EQ(errno, ENOENT);
 }
 
 TEST(StepSpec, RoundTrips) {

@@ -3,12 +3,14 @@
 // Header-only, libc and libstdc++ only: both live in tether-supervise.
 #pragma once
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <utility>
 
 namespace tether::exec {
 
@@ -35,13 +37,57 @@ inline std::string rfc3339_nano(const struct timespec& ts) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
+// A log file that is either open already or created at its first write: most steps of a
+// large graph write nothing, and every file created is a good part of what a step start
+// costs (see layout.h).
+class LogFile {
+ public:
+  LogFile() = default;
+  static LogFile open_fd(int fd) {
+    LogFile f;
+    f.fd_ = fd;
+    return f;
+  }
+  static LogFile create_on_write(std::string path) {
+    LogFile f;
+    f.path_ = std::move(path);
+    return f;
+  }
+
+  void write(const char* p, size_t n) {
+    if (n == 0) return;
+    if (fd_ < 0 && !path_.empty()) {
+      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+      if (fd_ < 0) error_ = errno;
+      path_.clear();
+    }
+    while (n > 0 && fd_ >= 0) {
+      ssize_t w = ::write(fd_, p, n);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        error_ = w < 0 ? errno : EIO;
+        return;
+      }
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+  }
+  // The errno of the first failed open or write, 0 if none.
+  int error() const { return error_; }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+  int error_ = 0;
+};
+
 // Both streams go to main.log, a timestamp per line; stdout also goes raw to `stdout`.
 class LogPump {
  public:
-  LogPump(int log_fd, int stdout_fd) : log_fd_(log_fd), stdout_fd_(stdout_fd) {}
+  LogPump(LogFile log, LogFile out) : log_(std::move(log)), stdout_(std::move(out)) {}
 
   void feed(int stream, const char* data, size_t n) {
-    if (stream == 1) write_all(stdout_fd_, data, n);
+    if (stream == 1) stdout_.write(data, n);
     std::string& part = partial_[stream - 1];
     struct timespec ts;
     ::clock_gettime(CLOCK_REALTIME, &ts);
@@ -58,8 +104,11 @@ class LogPump {
       append_line(&out, ts, part, nullptr, 0);
       part.clear();
     }
-    write_all(log_fd_, out.data(), out.size());
+    log_.write(out.data(), out.size());
   }
+
+  // The errno of the first failure to write either file, 0 if none.
+  int error() const { return log_.error() ? log_.error() : stdout_.error(); }
 
   void finish(int stream) {
     std::string& part = partial_[stream - 1];
@@ -69,7 +118,7 @@ class LogPump {
     std::string out;
     append_line(&out, ts, part, nullptr, 0);
     part.clear();
-    write_all(log_fd_, out.data(), out.size());
+    log_.write(out.data(), out.size());
   }
 
  private:
@@ -84,17 +133,7 @@ class LogPump {
     *out += '\n';
   }
 
-  static void write_all(int fd, const char* p, size_t n) {
-    while (n > 0) {
-      ssize_t w = ::write(fd, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return;
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-  }
-
-  int log_fd_, stdout_fd_;
+  LogFile log_, stdout_;
   std::string partial_[2];
 };
 

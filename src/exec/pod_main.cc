@@ -230,7 +230,7 @@ class Pod {
         out = o[1];
         err = e[1];
       }
-      c.pump = std::make_unique<LogPump>(c.log_fd, -1);
+      c.pump = std::make_unique<LogPump>(LogFile::open_fd(c.log_fd), LogFile());
     }
     c.pid = spawn(c, out, err, c.role == "main" ? extra_ : std::vector<std::string>{});
     if (out >= 0) ::close(out);

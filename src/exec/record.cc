@@ -47,7 +47,7 @@ std::string Record::encode() const {
   return out;
 }
 
-bool Record::decode(std::string_view text, Record* out, std::string* why) {
+size_t Record::decode_prefix(std::string_view text, Record* out, std::string* why) {
   out->fields_.clear();
   size_t i = 0;
   while (i < text.size()) {
@@ -55,13 +55,13 @@ bool Record::decode(std::string_view text, Record* out, std::string* why) {
     size_t colon = sp == std::string_view::npos ? sp : text.find(':', sp);
     if (colon == std::string_view::npos) {
       *why = "malformed field at byte " + std::to_string(i);
-      return false;
+      return i;
     }
     size_t len = 0;
     for (size_t j = sp + 1; j < colon; ++j) {
       if (text[j] < '0' || text[j] > '9' || len > (size_t{1} << 40)) {
         *why = "bad length at byte " + std::to_string(j);
-        return false;
+        return i;
       }
       len = len * 10 + static_cast<size_t>(text[j] - '0');
     }
@@ -69,11 +69,30 @@ bool Record::decode(std::string_view text, Record* out, std::string* why) {
     if (sp == i || colon == sp + 1 || len > text.size() - start || start + len >= text.size() ||
         text[start + len] != '\n') {
       *why = "truncated field at byte " + std::to_string(i);
-      return false;
+      return i;
     }
     out->fields_.emplace_back(text.substr(i, sp - i), text.substr(start, len));
     i = start + len + 1;
   }
+  return i;
+}
+
+bool Record::decode(std::string_view text, Record* out, std::string* why) {
+  return decode_prefix(text, out, why) == text.size();
+}
+
+bool read_attempt_state(const std::string& path, AttemptState* out) {
+  *out = AttemptState{};
+  std::string text, why;
+  if (!read_whole_file(path, &text)) return false;
+  Record all;
+  bool whole = Record::decode_prefix(text, &all, &why) == text.size();
+  bool in_end = false;
+  for (const auto& [name, value] : all.fields()) {
+    in_end = in_end || name == "kind";
+    (in_end ? out->end : out->start).add(name, value);
+  }
+  out->ended = in_end && whole && !out->end.get("code").empty();
   return true;
 }
 

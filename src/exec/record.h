@@ -25,10 +25,25 @@ class Record {
   std::string encode() const;
   // False (with a reason) on a truncated or malformed file.
   static bool decode(std::string_view text, Record* out, std::string* why);
+  // The whole fields at the start of `text`, up to the first truncated or malformed one:
+  // how many bytes they take.
+  static size_t decode_prefix(std::string_view text, Record* out, std::string* why);
 
  private:
   std::vector<std::pair<std::string, std::string>> fields_;
 };
+
+// node_dir/state (layout.h), written by the supervisor of one attempt: its start fields
+// (pids and kernel start times) once the step is forked, then, rewritten whole with the end
+// fields after them, once the step has ended. The end fields begin with "kind".
+struct AttemptState {
+  Record start;        // possibly partial: a reader may catch the file half written
+  bool ended = false;  // the end fields are all there
+  Record end;
+};
+// False, with errno set, when the file cannot be read (ENOENT: no supervisor got as far as
+// starting the step).
+bool read_attempt_state(const std::string& path, AttemptState* out);
 
 // Plain file helpers that set errno instead of allocating an Error: the supervisor uses them.
 bool read_whole_file(const std::string& path, std::string* out);

@@ -1,7 +1,7 @@
 // tether-supervise NODE_DIR: runs one step and records how it ended, independently of the
 // engine that started it (as podman's conmon does). The engine may be killed at any moment;
 // this process is in its own session and keeps pumping the step's output into NODE_DIR and
-// writes NODE_DIR/exit when the step ends. See layout.h for the files.
+// records in NODE_DIR/state how the step ended. See layout.h for the files.
 //
 // Kept small on purpose (libc and libstdc++ only): it starts once per step.
 #include <fcntl.h>
@@ -87,7 +87,7 @@ class Supervisor {
     }
     // A supervisor of this same attempt got here first (one forked by a launcher that died
     // before it could say so, and one started directly in its place): it ran the step.
-    if (::access(path(node_file::kStdout).c_str(), F_OK) == 0) {
+    if (::access(path(node_file::kState).c_str(), F_OK) == 0) {
       complain("another supervisor of this attempt started the step; not starting it again");
       return 0;
     }
@@ -119,9 +119,12 @@ class Supervisor {
     plan_ = plan_view(dir_, spec_.mounts, spec_.outputs, spec_.script, spec_.output_files);
     if (::mkdir(path(node_file::kTmp).c_str(), 01777) != 0 && errno != EEXIST)
       return record_start_failure("cannot create " + path(node_file::kTmp) + ": " + std::strerror(errno));
-    if (!open_files()) return record_start_failure("cannot open the log files in " + dir_ + ": " + std::strerror(errno));
+    if (!open_state()) return record_start_failure("cannot create " + path(node_file::kState) + ": " + std::strerror(errno));
+    if (::pipe2(out_, O_CLOEXEC) != 0 || ::pipe2(err_, O_CLOEXEC) != 0)
+      return record_start_failure(std::string("pipe: ") + std::strerror(errno));
     if (!spawn()) return 1;
     pump();
+    if (int err = logs_.error()) complain("cannot write the step's output in " + dir_ + ": " + std::strerror(err));
     remove_unwritten_placeholders(plan_);
     return record_exit() ? 0 : 1;
   }
@@ -141,11 +144,25 @@ class Supervisor {
     return lock_fd_ >= 0;
   }
 
-  bool open_files() {
-    const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC;
-    log_fd_ = ::open(path(node_file::kLog).c_str(), flags, 0644);
-    stdout_fd_ = ::open(path(node_file::kStdout).c_str(), flags, 0644);
-    return log_fd_ >= 0 && stdout_fd_ >= 0 && ::pipe2(out_, O_CLOEXEC) == 0 && ::pipe2(err_, O_CLOEXEC) == 0;
+  // Created under the lock before the step can run: from then on no supervisor, of this
+  // attempt or after an engine restart, may start it again.
+  bool open_state() {
+    state_fd_ = ::open(path(node_file::kState).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    return state_fd_ >= 0;
+  }
+
+  // At offset 0, whole: the start fields again, unchanged, then whatever follows them. A
+  // reader catching it half written decodes a prefix of it, never a mix of two versions.
+  bool write_state(const std::string& text) {
+    if (state_fd_ < 0) state_fd_ = ::open(path(node_file::kState).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    size_t off = 0;
+    while (state_fd_ >= 0 && off < text.size()) {
+      ssize_t n = ::pwrite(state_fd_, text.data() + off, text.size() - off, static_cast<off_t>(off));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      off += static_cast<size_t>(n);
+    }
+    return state_fd_ >= 0;
   }
 
   bool spawn() {
@@ -207,11 +224,10 @@ class Supervisor {
   }
 
   void drain_after_failure() {
-    LogPump logs(log_fd_, stdout_fd_);
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(err_[0], buf, sizeof buf)) > 0) logs.feed(2, buf, static_cast<size_t>(n));
-    logs.finish(2);
+    while ((n = ::read(err_[0], buf, sizeof buf)) > 0) logs_.feed(2, buf, static_cast<size_t>(n));
+    logs_.finish(2);
   }
 
   void write_started() {
@@ -222,11 +238,13 @@ class Supervisor {
     r.add("step_start", proc_start_time(step_pid_));
     r.add("started_us", started_us_);
     r.add("time", rfc3339_us(started_us_));
-    // In place, not through a renamed temporary (an inode fewer per step): a reader that
-    // catches it half written cannot decode it and looks the lock's holder up instead, as
-    // it does before the file exists.
-    if (!write_file_in_place(path(node_file::kStarted), r.encode()))
-      complain("cannot write " + path(node_file::kStarted) + ": " + std::strerror(errno));
+    // A reader that catches it half written finds no supervisor pid and looks the lock's
+    // holder up instead, as it does before the fields are there.
+    std::string text = r.encode();
+    if (write_state(text))
+      state_start_ = std::move(text);
+    else
+      complain("cannot write " + path(node_file::kState) + ": " + std::strerror(errno));
   }
 
   // Signals sent to the supervisor (directly, or forwarded by the runner) go to the step's
@@ -239,7 +257,7 @@ class Supervisor {
   }
 
   void pump() {
-    LogPump logs(log_fd_, stdout_fd_);
+    LogPump& logs = logs_;
     struct pollfd fds[3] = {{out_[0], POLLIN, 0}, {err_[0], POLLIN, 0}, {sig_fd_, POLLIN, 0}};
     long long drain_until = 0;
     char buf[65536];
@@ -329,12 +347,12 @@ class Supervisor {
     return r;
   }
 
-  // Written in place, not through a temporary and a rename: nobody reads it while we hold
-  // the lock, or before we have announced it or ended, and one cut short by our death does
-  // not decode, which reads as "lost", as no `exit` at all would.
-  bool write_exit(const Record& r) { return write_file_in_place(path(node_file::kExit), r.encode()); }
+  // Nobody reads the end fields while we hold the lock, or before we have announced them or
+  // ended, and end fields cut short by our death do not decode, which reads as "lost", as
+  // none at all would.
+  bool write_exit(const Record& r) { return write_state(state_start_ + r.encode()); }
 
-  // `exit` is written: the runner may collect the step now (launcher.h). What is left, our
+  // The end is recorded: the runner may collect the step now (launcher.h). What is left, our
   // exit and the teardown of the step's mount namespace, happens after.
   void announce() {
     if (notify_fd_ < 0) return;
@@ -350,7 +368,7 @@ class Supervisor {
     Record r = exit_record("exited");
     r.add("code", exit_code_);
     if (write_exit(r)) return announce(), true;
-    complain("cannot write " + path(node_file::kExit) + ": " + std::strerror(errno));
+    complain("cannot write " + path(node_file::kState) + ": " + std::strerror(errno));
     return false;
   }
 
@@ -359,7 +377,7 @@ class Supervisor {
     r.add("code", 127);
     r.add("message", message);
     if (write_exit(r)) return announce(), 0;
-    complain("cannot write " + path(node_file::kExit) + ": " + std::strerror(errno));
+    complain("cannot write " + path(node_file::kState) + ": " + std::strerror(errno));
     return 1;
   }
 
@@ -377,7 +395,10 @@ class Supervisor {
   std::string dir_, token_, inline_spec_;
   StepSpec spec_;
   ViewPlan plan_;
-  int lock_fd_ = -1, log_fd_ = -1, stdout_fd_ = -1, sig_fd_ = -1;
+  LogPump logs_{LogFile::create_on_write(dir_ + "/" + node_file::kLog),
+                LogFile::create_on_write(dir_ + "/" + node_file::kStdout)};
+  std::string state_start_;  // the start fields as written
+  int lock_fd_ = -1, state_fd_ = -1, sig_fd_ = -1;
   int notify_fd_ = -1, view_fd_ = -1;
   int out_[2] = {-1, -1}, err_[2] = {-1, -1};
   pid_t step_pid_ = -1;
