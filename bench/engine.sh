@@ -8,10 +8,11 @@
 # starts, from `perf stat`, when perf is installed) is printed beside it: on a loaded
 # machine it moves far less than wall time, so its ratio is the steadier figure.
 #
-# On ext4 without a journal the inode allocator passes over inodes freed in the last few
-# minutes, and every step creates several: a pass run right after a mass deletion (the test
-# suite, or this script's own clean-up of an earlier pass) runs 1.5-2x slower, for tether and
-# for any other tool that creates files. Leave a few minutes between passes.
+# On ext4 without a journal the inode allocator passes over inodes freed in the last two
+# minutes or so, and every step creates three (its directory, its /tmp and its state file):
+# a pass run right after a mass deletion (the test suite, or this script's own clean-up of an
+# earlier pass) runs 1.2-1.5x slower, for tether and for any other tool that creates files
+# (make here creates none). Leave a few minutes between passes.
 #
 # Usage: bench/engine.sh [TETHER_BIN] [ROUNDS] [STEPS]
 set -euo pipefail
