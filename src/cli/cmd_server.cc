@@ -157,7 +157,9 @@ int run_server(const ServerArgs& a) {
 
   store::StoreOptions sopts;
   sopts.secret_key_path = home->secret_key();
-  auto store = store::SqliteStore::open(home->db(), store::SqliteStore::Mode::kWriter, sopts);
+  store::StoreOptions engine_sopts = sopts;
+  engine_sopts.sync_in_background = true;
+  auto store = store::SqliteStore::open(home->db(), store::SqliteStore::Mode::kWriter, engine_sopts);
   if (!store.ok()) return fmt::print(stderr, "{}\n", store.error().str()), 1;
   exec::HostRunner runner;
   artifacts::RepoOptions ropts;

@@ -251,6 +251,10 @@ Status Engine::commit_turn() {
   }
   std::vector<Reply> replies;
   replies.swap(replies_);
+  // What a command is told is on disk: a store that syncs in the background has synced it.
+  // The turns of running steps do not wait; a crash of this process loses none of them.
+  if (!replies.empty())
+    if (auto st = store_.flush(); !st.ok()) return Error(st.error().code, "store flush: " + st.error().message);
   for (auto& r : replies) r.fn();
   for (auto it = runs_.begin(); it != runs_.end();) {
     if (it->second->finished && it->second->running.empty()) {

@@ -150,6 +150,30 @@ TEST_F(EngineTest, LinearStepsRunEndToEnd) {
   EXPECT_EQ(events->back().reason, "WorkflowSucceeded");
 }
 
+// A command is answered once what it changed is on disk; the turns of running steps do not
+// wait for the disk. A store that cannot flush stops the engine, unanswered.
+TEST_F(EngineTest, ACommandIsAnsweredOnceItsCommitIsFlushed) {
+  auto e = make_engine();
+  std::optional<int> flushes_at_reply;
+  e->post(Submit{testlib::yaml_to_json(kLinear), "", [&](Result<RunRecord> r) {
+                   EXPECT_TRUE(r.ok());
+                   flushes_at_reply = store_.flushes();
+                 }});
+  ASSERT_TRUE(e->run_once(std::chrono::milliseconds(0)).ok());
+  ASSERT_TRUE(flushes_at_reply.has_value());
+  EXPECT_EQ(*flushes_at_reply, 1);
+  drive(*e);
+  EXPECT_EQ(store_.flushes(), 1);
+
+  store_.flush_result = Error(ErrorCode::kIo, "disk gone");
+  bool answered = false;
+  e->post(Submit{testlib::yaml_to_json(kLinear), "", [&](Result<RunRecord>) { answered = true; }});
+  Status turn = e->run_once(std::chrono::milliseconds(0));
+  ASSERT_FALSE(turn.ok());
+  EXPECT_NE(turn.error().message.find("disk gone"), std::string::npos) << turn.error().message;
+  EXPECT_FALSE(answered);
+}
+
 TEST_F(EngineTest, FailingStepFailsTheRunWithArgosMessage) {
   use_table({{"*.two", 2}});
   auto e = make_engine();

@@ -88,6 +88,9 @@ class Store {
   virtual ~Store() = default;
 
   virtual Status commit(const Batch& batch) = 0;
+  // Returns once every commit so far is on disk, not only safe from a crash of this
+  // process (a store may sync in the background).
+  virtual Status flush() { return {}; }
 
   virtual Result<std::optional<RunRecord>> find_run(const std::string& namespace_, const std::string& name_or_uid) = 0;
   // The phase alone, for a waiter that looks often: find_run() parses the whole stored

@@ -1,6 +1,14 @@
 #include "store/sqlite_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "base/strings.h"
 #include "store/label_selector.h"
@@ -62,6 +70,98 @@ std::string secret_context(const std::string& ns, const std::string& name) {
 
 }  // namespace
 
+// Syncs the WAL file after commits, off the committing thread. A commit is in the WAL (the
+// page cache) when COMMIT returns, which is all a crash of this process needs; the disk
+// needs the sync. Commits made while one sync runs share the next.
+class SqliteStore::Syncer {
+ public:
+  explicit Syncer(std::string wal_path) : wal_path_(std::move(wal_path)), thread_([this] { loop(); }) {}
+
+  ~Syncer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();  // after a last sync of what was committed
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  void committed() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++committed_;
+    }
+    cv_.notify_all();
+  }
+
+  Status flush() {
+    std::unique_lock<std::mutex> lock(mu_);
+    const uint64_t target = committed_;
+    cv_.wait(lock, [&] { return synced_ >= target || error_ != 0; });
+    return status_locked();
+  }
+
+  // A failed sync fails every commit after it, as a failed COMMIT would.
+  Status status() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_locked();
+  }
+
+ private:
+  Status status_locked() const {
+    if (error_ == 0) return {};
+    return Error(ErrorCode::kIo, "store: cannot sync " + wal_path_ + ": " + std::strerror(error_));
+  }
+
+  void loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || committed_ > synced_; });
+      if (committed_ <= synced_ || error_ != 0) return;  // stopping, and nothing left to sync
+      const uint64_t target = committed_;
+      lock.unlock();
+      int err = sync_once();
+      lock.lock();
+      if (err != 0) error_ = err;
+      synced_ = target;
+      cv_.notify_all();
+    }
+  }
+
+  // The WAL keeps its inode while a connection is open, so it is opened once.
+  int sync_once() {
+    if (fd_ < 0) fd_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return errno;
+    return ::fdatasync(fd_) == 0 ? 0 : errno;
+  }
+
+  const std::string wal_path_;
+  int fd_ = -1;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t committed_ = 0, synced_ = 0;
+  int error_ = 0;
+  bool stop_ = false;
+  std::thread thread_;  // last: started once the rest is set up
+};
+
+// Runs in the committing thread after each commit to the WAL. Installing it replaces
+// SQLite's own hook, which checkpoints past 1000 pages: that is done here too.
+int SqliteStore::on_wal_commit(void* syncer, sqlite3* db, const char* name, int pages) {
+  if (pages >= 1000) sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  static_cast<Syncer*>(syncer)->committed();
+  return SQLITE_OK;
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<Db> db, std::string key_path) : db_(std::move(db)), box_(std::move(key_path)) {}
+
+SqliteStore::~SqliteStore() {
+  if (syncer_) sqlite3_wal_hook(db_->raw(), nullptr, nullptr);
+}
+
+Status SqliteStore::flush() { return syncer_ ? syncer_->flush() : Status(); }
+
 int SqliteStore::schema_version() { return latest_schema_version(); }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, Mode mode, StoreOptions opts) {
@@ -73,15 +173,22 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
   sqlite3_busy_timeout(db->raw(), opts.busy_timeout_ms);
   TRY_STATUS(db->exec("PRAGMA foreign_keys=ON"));
   TRY_STATUS(migrate(*db, path));
+  const bool background = mode == Mode::kWriter && opts.sync_in_background;
   if (mode == Mode::kWriter) {
-    // FULL: a commit is on disk when COMMIT returns, so the engine may act on it.
-    TRY_STATUS(db->exec("PRAGMA synchronous=FULL"));
+    // FULL: a commit is on disk when COMMIT returns. NORMAL: in the WAL, synced by the
+    // syncer (and before every checkpoint, by SQLite).
+    TRY_STATUS(db->exec(background ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL"));
   } else {
     TRY_STATUS(db->exec("PRAGMA query_only=ON"));
   }
   std::string key = opts.secret_key_path;
   if (key.empty()) key = (std::filesystem::path(path).parent_path() / "secret.key").string();
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), std::move(key)));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db), std::move(key)));
+  if (background) {
+    store->syncer_ = std::make_unique<Syncer>(path + "-wal");
+    sqlite3_wal_hook(store->db_->raw(), on_wal_commit, store->syncer_.get());
+  }
+  return store;
 }
 
 Status SqliteStore::integrity_check() {
@@ -158,6 +265,7 @@ Status SqliteStore::delete_run(const std::string& uid) {
 Status SqliteStore::commit(const engine::Batch& batch) {
   if (batch.empty()) return {};
   std::lock_guard<std::mutex> lock(mu_);
+  if (syncer_) TRY_STATUS(syncer_->status());
   auto tx = TRY(Transaction::begin(*db_));
   for (const auto& r : batch.runs) TRY_STATUS(upsert_run(r));
   for (const auto& [uid, id] : batch.deleted_nodes) {

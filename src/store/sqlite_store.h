@@ -20,6 +20,11 @@ struct StoreOptions {
   std::string secret_key_path;
   // How long a call waits for a lock held by another connection before failing.
   int busy_timeout_ms = 30000;
+  // For the engine's writer: a commit is in the WAL when it returns, so it survives a crash
+  // of this process at once, and a thread of its own syncs the WAL to disk right after;
+  // flush() waits for that. Without it (the default), COMMIT itself waits for the disk.
+  // docs/store.md says why the engine does not.
+  bool sync_in_background = false;
 };
 
 class SqliteStore final : public engine::Store {
@@ -36,6 +41,7 @@ class SqliteStore final : public engine::Store {
   Status integrity_check();
 
   Status commit(const engine::Batch& batch) override;
+  Status flush() override;
   Result<std::optional<engine::RunRecord>> find_run(const std::string& namespace_,
                                                     const std::string& name_or_uid) override;
   Result<std::optional<std::string>> run_phase(const std::string& namespace_, const std::string& name_or_uid) override;
@@ -60,7 +66,9 @@ class SqliteStore final : public engine::Store {
   Result<bool> delete_secret(const std::string& namespace_, const std::string& name) override;
 
  private:
-  SqliteStore(std::unique_ptr<Db> db, std::string key_path) : db_(std::move(db)), box_(std::move(key_path)) {}
+  class Syncer;
+  static int on_wal_commit(void* syncer, sqlite3* db, const char* name, int pages);
+  SqliteStore(std::unique_ptr<Db> db, std::string key_path);
   Status upsert_run(const engine::RunRecord& r);
   Status upsert_node(const engine::NodeRecord& n);
   Status insert_event(const engine::EventRecord& e);
@@ -71,6 +79,11 @@ class SqliteStore final : public engine::Store {
   std::mutex mu_;
   std::unique_ptr<Db> db_;
   SecretBox box_;
+  // Declared after db_: it is stopped, after a last sync, before the connection closes.
+  std::unique_ptr<Syncer> syncer_;
+
+ public:
+  ~SqliteStore() override;
 };
 
 }  // namespace tether::store

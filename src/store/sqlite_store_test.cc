@@ -347,8 +347,8 @@ class SqliteStoreTest : public ::testing::Test {
     dir_ = tmp_.path();
     path_ = dir_ + "/tether.db";
   }
-  std::unique_ptr<SqliteStore> open(SqliteStore::Mode mode = SqliteStore::Mode::kWriter) {
-    auto s = SqliteStore::open(path_, mode);
+  std::unique_ptr<SqliteStore> open(SqliteStore::Mode mode = SqliteStore::Mode::kWriter, StoreOptions opts = {}) {
+    auto s = SqliteStore::open(path_, mode, opts);
     EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().str());
     return s.ok() ? std::move(*s) : nullptr;
   }
@@ -452,6 +452,41 @@ TEST_F(SqliteStoreTest, ReaderReadsWhileWriterCommits) {
   EXPECT_GT(reads.load(), 0);
   EXPECT_EQ(reader->events("u1")->size(), static_cast<size_t>(kCommits));
   EXPECT_EQ((*reader->find_run("", "wf"))->status["progress"], "999/1000");
+}
+
+// The engine's writer: a commit is readable at once, flush() returns once it is synced, and
+// the store still checkpoints (its WAL hook replaces SQLite's, which did).
+TEST_F(SqliteStoreTest, AWriterThatSyncsInTheBackgroundCommitsFlushesAndCheckpoints) {
+  auto writer = open(SqliteStore::Mode::kWriter, {.sync_in_background = true});
+  auto reader = open(SqliteStore::Mode::kReader);
+  ASSERT_TRUE(writer && reader);
+  ASSERT_TRUE(writer->commit(runs_batch({run("u1", "wf", "2026-11-28T00:00:01Z")})).ok());
+  EXPECT_EQ((*reader->find_run("", "wf"))->uid, "u1");
+  for (int i = 0; i < 2000; ++i) {
+    Batch b;
+    b.nodes = {node("u1", "n" + std::to_string(i), "Running")};
+    b.events = {{"u1", "", "2026-11-28T00:00:01Z", "Normal", "Tick", std::string(2000, 'x')}};
+    ASSERT_TRUE(writer->commit(b).ok()) << i;
+  }
+  EXPECT_TRUE(writer->flush().ok());
+  EXPECT_EQ(reader->events("u1")->size(), 2000u);
+  // Without checkpoints the WAL would hold every page written: well over 1000 of them.
+  EXPECT_LT(fs::file_size(path_ + "-wal"), 1100u * (4096 + 24)) << "the WAL was not checkpointed";
+}
+
+// A sync that fails fails the flush and every commit after it, as a failed COMMIT would,
+// naming the file; nothing already committed is lost.
+TEST_F(SqliteStoreTest, AFailedBackgroundSyncFailsWhatFollows) {
+  auto writer = open(SqliteStore::Mode::kWriter, {.sync_in_background = true});
+  ASSERT_TRUE(writer);
+  // The syncer opens the WAL at its first sync: gone from its directory, it cannot.
+  ASSERT_EQ(::unlink((path_ + "-wal").c_str()), 0);
+  ASSERT_TRUE(writer->commit(runs_batch({run("u1", "wf", "2026-11-28T00:00:01Z")})).ok());
+  Status flushed = writer->flush();
+  ASSERT_FALSE(flushed.ok());
+  EXPECT_NE(flushed.error().message.find(path_ + "-wal"), std::string::npos) << flushed.error().message;
+  EXPECT_FALSE(writer->commit(runs_batch({run("u2", "wf2", "2026-11-28T00:00:02Z")})).ok());
+  EXPECT_EQ((*writer->find_run("", "wf"))->uid, "u1");
 }
 
 TEST_F(SqliteStoreTest, SecretValuesAreNotInTheDatabaseFiles) {

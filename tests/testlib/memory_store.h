@@ -39,6 +39,18 @@ class MemoryStore final : public engine::Store {
   // How many batches were committed: lets engine tests assert one commit per turn.
   int commits() const { return commits_; }
 
+  // flush() counts its calls and answers `flush_result`.
+  Status flush() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++flushes_;
+    return flush_result;
+  }
+  int flushes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return flushes_;
+  }
+  Status flush_result;
+
  private:
   struct Run {
     engine::RunRecord record;
@@ -56,6 +68,7 @@ class MemoryStore final : public engine::Store {
   Runs runs_;
   int64_t seq_ = 0;
   int commits_ = 0;
+  int flushes_ = 0;
   std::map<Key, engine::ObjectRecord> objects_;                                           // kind, ns, name
   std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> secrets_;  // ns, name
 };
