@@ -505,7 +505,8 @@ Status HostRunner::attach(const std::string& node_id, const std::string& node_di
   for (int attempt = 0; attempt < 5; ++attempt) {
     AttemptState state;
     if (::flock(lock.get(), LOCK_EX | LOCK_NB) == 0) {
-      bool ran = read_attempt_state(node_dir + "/" + node_file::kState, &state);
+      // A state file that is there but cannot be read counts as run: never start twice.
+      bool ran = read_attempt_state(node_dir + "/" + node_file::kState, &state) || errno != ENOENT;
       if (!state.ended && adopt(inv, parse_handle(handle))) return ok_status();
       if (!state.ended) {
         if (!write_file_replace(node_dir + "/" + node_file::kAbandoned, "abandoned by the engine\n"))

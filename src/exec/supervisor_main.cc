@@ -257,7 +257,6 @@ class Supervisor {
   }
 
   void pump() {
-    LogPump& logs = logs_;
     struct pollfd fds[3] = {{out_[0], POLLIN, 0}, {err_[0], POLLIN, 0}, {sig_fd_, POLLIN, 0}};
     long long drain_until = 0;
     char buf[65536];
@@ -276,9 +275,9 @@ class Supervisor {
         if (fds[s].fd < 0 || !(fds[s].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t r = ::read(fds[s].fd, buf, sizeof buf);
         if (r > 0) {
-          logs.feed(s + 1, buf, static_cast<size_t>(r));
+          logs_.feed(s + 1, buf, static_cast<size_t>(r));
         } else if (r == 0 || errno != EINTR) {
-          logs.finish(s + 1);
+          logs_.finish(s + 1);
           ::close(fds[s].fd);
           fds[s].fd = -1;
         }
@@ -290,7 +289,7 @@ class Supervisor {
         drain_until = now_us() + 1000000;
       }
     }
-    for (int s = 0; s < 2; ++s) logs.finish(s + 1);
+    for (int s = 0; s < 2; ++s) logs_.finish(s + 1);
   }
 
   // Looks without reaping: the zombie leader keeps the step's process group id from being
