@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <set>
 
 #include "base/strings.h"
@@ -48,10 +49,26 @@ class EngineTest : public ::testing::Test {
     return std::make_unique<Engine>(store_, *runner_, repo_, clock_, opts);
   }
 
+  // A submit posted and one turn run: how the turn went and the reply, if one came.
+  // on_reply runs when the reply comes, as the command's caller would be told.
+  struct Posted {
+    Status turn;
+    std::optional<Result<RunRecord>> reply;
+  };
+  Posted post_submit(Engine& e, Json wf, const std::string& entrypoint = "", std::function<void()> on_reply = {}) {
+    Posted p;
+    e.post(Submit{std::move(wf), entrypoint, [&](Result<RunRecord> r) {
+                    if (on_reply) on_reply();
+                    p.reply = std::move(r);
+                  }});
+    p.turn = e.run_once(std::chrono::milliseconds(0));
+    return p;
+  }
+
   RunRecord submit(Engine& e, const std::string& yaml, const std::string& entrypoint = "") {
-    std::optional<Result<RunRecord>> got;
-    e.post(Submit{testlib::yaml_to_json(yaml), entrypoint, [&](Result<RunRecord> r) { got = std::move(r); }});
-    EXPECT_TRUE(e.run_once(std::chrono::milliseconds(0)).ok());
+    Posted p = post_submit(e, testlib::yaml_to_json(yaml), entrypoint);
+    EXPECT_TRUE(p.turn.ok());
+    std::optional<Result<RunRecord>>& got = p.reply;
     EXPECT_TRUE(got.has_value());
     if (!got || !got->ok()) {
       ADD_FAILURE() << (got ? got->error().str() : "no reply");
@@ -155,23 +172,19 @@ TEST_F(EngineTest, LinearStepsRunEndToEnd) {
 TEST_F(EngineTest, ACommandIsAnsweredOnceItsCommitIsFlushed) {
   auto e = make_engine();
   std::optional<int> flushes_at_reply;
-  e->post(Submit{testlib::yaml_to_json(kLinear), "", [&](Result<RunRecord> r) {
-                   EXPECT_TRUE(r.ok());
-                   flushes_at_reply = store_.flushes();
-                 }});
-  ASSERT_TRUE(e->run_once(std::chrono::milliseconds(0)).ok());
+  Posted first = post_submit(*e, testlib::yaml_to_json(kLinear), "", [&] { flushes_at_reply = store_.flushes(); });
+  ASSERT_TRUE(first.turn.ok());
+  ASSERT_TRUE(first.reply && first.reply->ok());
   ASSERT_TRUE(flushes_at_reply.has_value());
   EXPECT_EQ(*flushes_at_reply, 1);
   drive(*e);
   EXPECT_EQ(store_.flushes(), 1);
 
   store_.flush_result = Error(ErrorCode::kIo, "disk gone");
-  bool answered = false;
-  e->post(Submit{testlib::yaml_to_json(kLinear), "", [&](Result<RunRecord>) { answered = true; }});
-  Status turn = e->run_once(std::chrono::milliseconds(0));
-  ASSERT_FALSE(turn.ok());
-  EXPECT_NE(turn.error().message.find("disk gone"), std::string::npos) << turn.error().message;
-  EXPECT_FALSE(answered);
+  Posted second = post_submit(*e, testlib::yaml_to_json(kLinear));
+  ASSERT_FALSE(second.turn.ok());
+  EXPECT_NE(second.turn.error().message.find("disk gone"), std::string::npos) << second.turn.error().message;
+  EXPECT_FALSE(second.reply.has_value());
 }
 
 TEST_F(EngineTest, FailingStepFailsTheRunWithArgosMessage) {
@@ -214,10 +227,9 @@ spec:
   drive(*e);
   EXPECT_EQ(nodes(rec.uid).at("pick").template_name, "other");
   // The same name again is refused, as Kubernetes refuses it.
-  std::optional<Result<RunRecord>> again;
-  e->post(Submit{testlib::yaml_to_json("metadata: {name: pick}\nspec: {entrypoint: main}"), "",
-                 [&](Result<RunRecord> r) { again = std::move(r); }});
-  ASSERT_TRUE(e->run_once(std::chrono::milliseconds(0)).ok());
+  Posted posted = post_submit(*e, testlib::yaml_to_json("metadata: {name: pick}\nspec: {entrypoint: main}"));
+  ASSERT_TRUE(posted.turn.ok());
+  std::optional<Result<RunRecord>>& again = posted.reply;
   ASSERT_TRUE(again && !again->ok());
   EXPECT_EQ(again->error().message, "workflows.argoproj.io \"pick\" already exists");
 }
@@ -252,9 +264,9 @@ TEST_F(EngineTest, ANulByteIsRefusedWithItsPathAndNothingIsStored) {
   auto e = make_engine();
   Json wf = testlib::yaml_to_json(kLinear);
   wf["spec"]["templates"][1]["container"]["args"].push_back(std::string("a\0b", 3));
-  std::optional<Result<RunRecord>> got;
-  e->post(Submit{wf, "", [&](Result<RunRecord> r) { got = std::move(r); }});
-  ASSERT_TRUE(e->run_once(std::chrono::milliseconds(0)).ok());
+  Posted posted = post_submit(*e, wf);
+  ASSERT_TRUE(posted.turn.ok());
+  std::optional<Result<RunRecord>>& got = posted.reply;
   ASSERT_TRUE(got && !got->ok());
   EXPECT_EQ(got->error().message, "spec.templates[1].container.args[1] contains a NUL byte, which no program can receive");
   EXPECT_FALSE(e->has_active_runs());
